@@ -1,0 +1,1 @@
+"""The lstm-complete language server."""

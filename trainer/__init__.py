@@ -1,0 +1,1 @@
+"""Corpus, vocabulary, model, training, sampling and evaluation for lstm-complete."""
