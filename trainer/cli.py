@@ -52,6 +52,31 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, help="CPU threads for torch")
     p.set_defaults(run=run_train)
 
+    p = sub.add_parser("eval", help="held-out figures and completion metrics of a model")
+    p.add_argument("model", type=Path, metavar="MODEL_DIR")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    p.add_argument("--stdlib", action="store_true", help="evaluate on this Python's standard library")
+    p.add_argument("--exclude", action="append", default=[], help="gitignore-style pattern")
+    p.add_argument("--positions", type=int, default=500, help="cursor positions for completion metrics")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(run=run_eval)
+
+    p = sub.add_parser("complete", help="print the suggestions at a position of a file")
+    p.add_argument("model", type=Path, metavar="MODEL_DIR")
+    p.add_argument("position", metavar="FILE:LINE:COL", help="1-based line and column")
+    p.add_argument("-n", type=int, default=5, help="how many suggestions")
+    p.add_argument("--corpus", type=Path, action="append", default=[], help="code to match against")
+    p.set_defaults(run=run_complete)
+
+    p = sub.add_parser("sample", help="let the model write freely")
+    p.add_argument("model", type=Path, metavar="MODEL_DIR")
+    p.add_argument("--prompt", default="")
+    p.add_argument("--chars", type=int, default=400)
+    p.add_argument("--temperature", type=float, default=0.8)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=run_sample)
+
 
 def corpus_paths(args: argparse.Namespace) -> tuple[list[Path], list[str]]:
     if args.stdlib:
@@ -94,6 +119,87 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"model folder: {out}", flush=True)
     result = train(paths, out, cfg, resume=args.resume, base=base)
     return 130 if result.interrupted else 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from .checkpoint import load
+    from .evaluate import evaluate
+
+    paths, exclude = corpus_paths(args)
+    ckpt = load(args.model)
+    figures = evaluate(ckpt, paths, args.positions, args.seed, exclude)
+    if args.json:
+        print_json(figures)
+        return 0
+    base = figures["copy_baseline"]
+    print(f"held-out: {figures['chars']:,} characters in {figures['held_out_files']} files")
+    print(f"  bits per character     {figures['bpc']:.3f}  (LSTM alone {figures['bpc_lstm']:.3f})")
+    print(
+        f"  next-char accuracy     {figures['next_char_accuracy']:.1%}"
+        f"  (LSTM alone {figures['next_char_accuracy_lstm']:.1%})"
+    )
+    print(f"completion at {figures['positions']} positions    model   copy baseline")
+    for key, label in [
+        ("line_exact_match", "exact rest of line"),
+        ("identifier_exact_match", "exact rest of identifier"),
+        ("line_prefix_match", "share of line right"),
+    ]:
+        print(f"  {label:<26} {figures[key]:6.1%}   {base[key]:6.1%}")
+    print("examples (cursor at |):")
+    for ex in figures["examples"]:
+        print(f"  {ex['file']}:{ex['line']}  {ex['before'].strip()[-40:]}|")
+        print(f"      model:  {ex['model']!r}\n      copy:   {ex['copy']!r}\n      actual: {ex['actual']!r}")
+    return 0
+
+
+def parse_position(spec: str) -> tuple[Path, int, int]:
+    try:
+        file, line, col = spec.rsplit(":", 2)
+        return Path(file), int(line), int(col)
+    except ValueError:
+        raise UsageError(f"{spec}: expected FILE:LINE:COL with 1-based numbers") from None
+
+
+def run_complete(args: argparse.Namespace) -> int:
+    from .checkpoint import load
+    from .corpus import collect
+    from .match import MatchIndex
+    from .sampling import Predictor, Stop
+    from .train import join
+
+    file, line, col = parse_position(args.position)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise UsageError(f"{file}: cannot be read as UTF-8 text ({err})") from None
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines) or not 1 <= col <= len(lines[line - 1]) + 1:
+        raise UsageError(f"{args.position}: outside the file ({len(lines)} lines)")
+    offset = sum(len(x) + 1 for x in lines[: line - 1]) + col - 1
+    ckpt = load(args.model)
+    index = MatchIndex(join(collect(args.corpus).files)) if args.corpus else None
+    predictor = Predictor(ckpt, index)
+    logits, state = predictor.start()
+    logits, state = predictor.feed(text[:offset], logits, state)
+    stop = Stop(max_chars=120, block=True)
+    for s in predictor.continuations(text[:offset], logits, state, args.n, stop):
+        print(f"{s.probability:7.2%}  {s.text!r}")
+    return 0
+
+
+def run_sample(args: argparse.Namespace) -> int:
+    from .checkpoint import load
+    from .sampling import Predictor, Stop, Strategy
+
+    predictor = Predictor(load(args.model))
+    logits, state = predictor.start()
+    logits, state = predictor.feed(args.prompt, logits, state)
+    stop = Stop(max_chars=args.chars, end_of_line=False)
+    kind = "greedy" if args.temperature <= 0 else "sample"
+    strategy = Strategy(kind=kind, temperature=args.temperature, seed=args.seed)
+    [text] = predictor.continuations(args.prompt, logits, state, 1, stop, strategy)
+    print(args.prompt + text.text)
+    return 0
 
 
 def main_errors() -> tuple[type[Exception], ...]:

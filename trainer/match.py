@@ -124,25 +124,29 @@ class MatchIndex:
                 table[slots[order[last]]] = order[last] + k
             self.tables[k] = table
 
-    def predict(self, context: str) -> tuple[str, int]:
-        """(the predicted next character, match length), or ("", 0) when nothing matches."""
+    def locate(self, context: str, limit: int | None = None) -> tuple[str, int, str, int]:
+        """The predicted next character, the match length, and where the prediction was read:
+        ("doc", index into context) or ("corpus", index into self.text); ("", 0, "", 0) if none.
+        Only context[:limit] is read from: past it lies text being generated, and a match into
+        one's own output repeats it forever."""
         n = len(context)
+        limit = n if limit is None else limit
         for k in ORDERS:
             if n < k:
                 continue
             suffix = context[-k:]
-            best_char, best_len = "", 0
-            j = context.rfind(suffix, max(0, n - DOCUMENT_WINDOW), n - 1)
+            found = ("", 0, "", 0)
+            j = context.rfind(suffix, max(0, n - DOCUMENT_WINDOW), min(n, limit) - 1)
             if j >= 0:
-                best_char, best_len = context[j + k], _common_tail(context, j + k, context, n)
+                found = (context[j + k], _common_tail(context, j + k, context, n), "doc", j + k)
             p = int(self.tables[k][_hash(suffix) >> (32 - self.bits)])
-            if p >= k and p < len(self.text) and self.text[p - k : p] == suffix:
+            if k <= p < len(self.text) and self.text[p - k : p] == suffix:
                 length = _common_tail(self.text, p, context, n)
-                if length > best_len:
-                    best_char, best_len = self.text[p], length
-            if best_len:
-                return best_char, best_len
-        return "", 0
+                if length > found[1]:
+                    found = (self.text[p], length, "corpus", p)
+            if found[1]:
+                return found
+        return "", 0, "", 0
 
 
 def _common_tail(a: str, a_end: int, b: str, b_end: int) -> int:

@@ -1,0 +1,68 @@
+import json
+import pickle
+import shutil
+
+import pytest
+
+from trainer import checkpoint
+from trainer.checkpoint import CheckpointError
+
+
+@pytest.fixture
+def model_copy(tiny_model, tmp_path):
+    dest = tmp_path / "model"
+    shutil.copytree(tiny_model, dest)
+    return dest
+
+
+def test_loads(model_copy):
+    ckpt = checkpoint.load(model_copy)
+    assert ckpt.model.parameter_count() > 0
+
+
+@pytest.mark.parametrize("name", ["config.json", "tokenizer.json", "model.safetensors", "manifest.json"])
+def test_missing_file_is_named(model_copy, name):
+    (model_copy / name).unlink()
+    with pytest.raises(CheckpointError, match=name.replace(".", r"\.") + ": missing"):
+        checkpoint.load(model_copy)
+
+
+def test_truncated_weights_are_named(model_copy):
+    data = (model_copy / "model.safetensors").read_bytes()
+    (model_copy / "model.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match=r"model\.safetensors: truncated or corrupt"):
+        checkpoint.load(model_copy)
+
+
+def test_mismatched_config_is_named(model_copy):
+    config = json.loads((model_copy / "config.json").read_text())
+    config["model"]["hidden_size"] += 1
+    (model_copy / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match=r"model\.safetensors: does not match config\.json"):
+        checkpoint.load(model_copy)
+
+
+def test_garbage_config_and_tokenizer(model_copy):
+    (model_copy / "tokenizer.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match=r"tokenizer\.json: cannot be read"):
+        checkpoint.load(model_copy)
+    (model_copy / "config.json").write_text("[]")
+    with pytest.raises(CheckpointError, match=r"config\.json: not an lstm-complete model"):
+        checkpoint.load(model_copy)
+
+
+class Exploit:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_crafted_pickle_is_never_executed(model_copy, tmp_path):
+    marker = tmp_path / "pwned"
+    with open(model_copy / "training_state.pt", "wb") as fh:
+        pickle.dump({"step": Exploit(str(marker))}, fh)
+    with pytest.raises(CheckpointError, match=r"training_state\.pt: cannot be loaded safely"):
+        checkpoint.load_training_state(model_copy)
+    assert not marker.exists()

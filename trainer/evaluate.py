@@ -1,0 +1,169 @@
+"""How good a model is on held-out files: bits per character, next-character accuracy, and what
+its suggestions would save a user, beside a copy baseline scored at the same positions."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import scoring
+from .checkpoint import Checkpoint
+from .corpus import SourceFile, collect
+from .match import MatchIndex
+from .sampling import Predictor, Stop
+from .train import join
+
+LONGEST_COPY = 256  # the copy baseline looks for suffixes up to this long
+
+
+@dataclass(frozen=True)
+class Position:
+    file: SourceFile
+    offset: int  # the cursor: text before it is context, the rest of its line is the answer
+
+    @property
+    def before(self) -> str:
+        return self.file.text[: self.offset]
+
+    @property
+    def rest_of_line(self) -> str:
+        text = self.file.text
+        end = text.find("\n", self.offset)
+        return text[self.offset : end if end >= 0 else len(text)]
+
+
+def positions(files: list[SourceFile], n: int, seed: int) -> list[Position]:
+    """n cursor positions inside lines (after the indentation, before the last character),
+    lines drawn uniformly from the files, seeded."""
+    lines = []
+    for f in files:
+        start = 0
+        for line in f.text.split("\n"):
+            body = len(line) - len(line.lstrip())
+            if len(line.strip()) >= 2:
+                lines.append((f, start + body, start + len(line.rstrip())))
+            start += len(line) + 1
+    rng = random.Random(seed)
+    chosen = rng.sample(lines, min(n, len(lines)))
+    return [Position(f, rng.randrange(a + 1, b)) for f, a, b in chosen]
+
+
+def copy_baseline(before: str, corpus: str) -> str:
+    """Find the longest suffix of `before` that occurs earlier in it or in the corpus, and copy
+    what followed it to the end of the line."""
+    lo, hi, where = 0, min(len(before), LONGEST_COPY), ("", 0)
+    while lo < hi:  # occurrence is monotone in length: binary search the longest
+        mid = (lo + hi + 1) // 2
+        suffix = before[-mid:]
+        j = before.rfind(suffix, 0, len(before) - 1)
+        if j >= 0:
+            lo, where = mid, (before, j + mid)
+            continue
+        j = corpus.rfind(suffix)
+        if j >= 0:
+            lo, where = mid, (corpus, j + mid)
+        else:
+            hi = mid - 1
+    source, start = where
+    if not source:
+        return ""
+    end = source.find("\n", start)
+    return source[start : end if end >= 0 else len(source)]
+
+
+def leading_identifier(text: str) -> str:
+    for i, ch in enumerate(text):
+        if not (ch.isalnum() or ch == "_"):
+            return text[:i]
+    return text
+
+
+def completion_scores(pairs: list[tuple[str, str]]) -> dict[str, float]:
+    """(suggestion, truth) pairs -> exact rest-of-line, exact rest-of-identifier (over positions
+    inside or before an identifier), and the mean share of the line's rest got right from its start."""
+    line = ident = prefix = 0.0
+    ident_n = 0
+    for guess, truth in pairs:
+        guess, truth = guess.rstrip(), truth.rstrip()
+        line += guess == truth
+        common = 0
+        for a, b in zip(guess, truth):
+            if a != b:
+                break
+            common += 1
+        prefix += common / max(1, len(truth))
+        want = leading_identifier(truth)
+        if want:
+            ident_n += 1
+            ident += leading_identifier(guess) == want
+    n = max(1, len(pairs))
+    return {
+        "line_exact_match": line / n,
+        "identifier_exact_match": ident / max(1, ident_n),
+        "line_prefix_match": prefix / n,
+        "positions": len(pairs),
+        "identifier_positions": ident_n,
+    }
+
+
+def suggest_at(predictor: Predictor, targets: list[Position], max_chars: int = 200) -> list[str]:
+    """The model's single best continuation to the end of the line at each position, reading each
+    file once from the top."""
+    out: dict[int, str] = {}
+    by_file: dict[str, list[int]] = {}
+    for i, p in enumerate(targets):
+        by_file.setdefault(p.file.key, []).append(i)
+    for indices in by_file.values():
+        indices.sort(key=lambda i: targets[i].offset)
+        text = targets[indices[0]].file.text
+        logits, state = predictor.start()
+        read = 0
+        for i in indices:
+            offset = targets[i].offset
+            logits, state = predictor.feed(text[read:offset], logits, state)
+            read = offset
+            best = predictor.continuations(text[:offset], logits, state, 1, Stop(max_chars=max_chars))
+            out[i] = best[0].text if best else ""
+    return [out[i] for i in range(len(targets))]
+
+
+def evaluate(
+    ckpt: Checkpoint,
+    paths: list[Path],
+    n_positions: int = 500,
+    seed: int = 0,
+    exclude: list[str] | None = None,
+    device: torch.device | str = "cpu",
+) -> dict[str, Any]:
+    """Every figure, on the held-out files of `paths` split as the model's training split them."""
+    torch.set_grad_enabled(False)
+    device = torch.device(device)
+    corpus = collect(paths, exclude=exclude or [])
+    train_files, held_files = corpus.split(ckpt.manifest.held_out_fraction, ckpt.manifest.seed)
+    if not held_files:
+        held_files = train_files
+    train_text = join(train_files)
+    _, held_set = scoring.scoring_sets(ckpt.vocab, train_text, join(held_files), fit_chars=0)
+    model = ckpt.model.to(device)
+    weights = ckpt.mixer or [0.0] * scoring.match.N_BUCKETS
+    figures: dict[str, Any] = scoring.summarize(
+        held_set, scoring.model_scores(model, held_set, device, bf16=False), weights
+    )
+    targets = positions(held_files, n_positions, seed)
+    predictor = Predictor(ckpt, MatchIndex(train_text))
+    ours = suggest_at(predictor, targets)
+    baseline = [copy_baseline(p.before, train_text) for p in targets]
+    truths = [p.rest_of_line for p in targets]
+    figures.update(completion_scores(list(zip(ours, truths))))
+    figures["copy_baseline"] = completion_scores(list(zip(baseline, truths)))
+    figures["held_out_files"] = len(held_files)
+    figures["examples"] = [
+        {"file": p.file.key, "line": p.before.count("\n") + 1, "before": p.before.rsplit("\n", 1)[-1],
+         "model": o, "copy": b, "actual": t}
+        for p, o, b, t in list(zip(targets, ours, baseline, truths))[:12]
+    ]
+    return figures

@@ -1,0 +1,276 @@
+"""Continuations from a model: greedy, sampled (temperature, top-k, top-p) or beam search, several
+at once in one batched pass, over the LSTM's next-character distribution mixed with the match
+model's prediction."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from . import match
+from .checkpoint import Checkpoint
+from .model import State, Stepper
+
+CONTEXT_TAIL = match.DOCUMENT_WINDOW  # how much text before the cursor the match model searches
+
+
+@dataclass(frozen=True)
+class Stop:
+    """When a continuation ends. It always ends at the end of a file and at `max_chars`."""
+
+    max_chars: int = 80
+    end_of_line: bool = True  # end before a newline...
+    block: bool = False  # ...unless the line opens a block: then go on until a dedent
+    max_lines: int = 6
+    end_of_identifier: bool = False
+    min_line_probability: float = 0.5  # a block's further lines must be this likely, per character
+
+
+@dataclass
+class Suggestion:
+    text: str
+    logprob: float  # natural log of its probability under the mixed model
+
+    @property
+    def probability(self) -> float:
+        return math.exp(self.logprob)
+
+
+@dataclass(frozen=True)
+class Strategy:
+    kind: str = "beam"  # greedy | sample | beam
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    seed: int | None = None
+
+
+@dataclass
+class _Stream:
+    """One continuation being generated, with where its match model points."""
+
+    text: str = ""
+    logprob: float = 0.0
+    match_src: str = ""  # "doc", "corpus" or "" (look it up again)
+    match_pos: int = 0
+    match_len: int = 0
+    done: bool = False
+    line_start_logprob: float = 0.0
+    lines: int = 0  # newlines taken, in a block continuation
+
+
+class Predictor:
+    """A loaded model ready for inference: the fast LSTM step, the match index, the mixer."""
+
+    def __init__(self, ckpt: Checkpoint, index: match.MatchIndex | None = None) -> None:
+        self.checkpoint = ckpt
+        self.vocab = ckpt.vocab
+        self.stepper = Stepper(ckpt.model)
+        self.index = index or match.MatchIndex("")
+        self.weights = torch.tensor(ckpt.mixer or [0.0] * match.N_BUCKETS)
+        self._sep = [self.vocab.sep_id]
+
+    def start(self) -> tuple[torch.Tensor, State]:
+        """Logits and state at the start of a file."""
+        return self.stepper.advance(self._sep, self.stepper.initial_state(1))
+
+    def feed(self, text: str, logits: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        if not text:
+            return logits, state
+        return self.stepper.advance(self.vocab.encode(text), state)
+
+    def _predict(self, stream: _Stream, context: str) -> tuple[str, int]:
+        """The match model's next character for a stream, following its pointer when it can."""
+        pos = stream.match_pos
+        if stream.match_src == "doc" and pos < len(context):
+            return context[pos], stream.match_len
+        if stream.match_src == "corpus" and pos < len(self.index.text):
+            return self.index.text[pos], stream.match_len
+        ch, length, src, pos = self.index.locate(context + stream.text, limit=len(context))
+        stream.match_src, stream.match_pos, stream.match_len = src, pos, length
+        return ch, length
+
+    def _advance_match(self, stream: _Stream, ch: str, predicted: str) -> None:
+        if stream.match_src and ch == predicted:
+            stream.match_pos += 1
+            stream.match_len = min(stream.match_len + 1, match.MAX_LENGTH)
+        else:
+            stream.match_src = ""
+
+    def mixed_logprobs(self, logits: torch.Tensor, predicted: list[tuple[str, int]]) -> torch.Tensor:
+        """log of (1 - w) * softmax(logits) + w * [the match's character], row by row."""
+        probs = torch.softmax(logits.float(), dim=-1)
+        for row, (ch, length) in enumerate(predicted):
+            if not ch:
+                continue
+            w = float(self.weights[match.bucket(length)])
+            probs[row] *= 1 - w
+            probs[row, self.vocab.encode(ch)[0]] += w
+        return torch.log(probs.clamp_min(1e-12))
+
+    def continuations(
+        self,
+        context: str,
+        logits: torch.Tensor,
+        state: State,
+        n: int = 1,
+        stop: Stop | None = None,
+        strategy: Strategy | None = None,
+    ) -> list[Suggestion]:
+        """Up to n distinct continuations of `context` (whose end the state has read), most likely
+        first. `logits` [1, vocab] and `state` (batch 1) are not modified."""
+        stop = stop or Stop()
+        strategy = strategy or Strategy(kind="greedy" if n == 1 else "beam")
+        context = context[-CONTEXT_TAIL:]
+        if strategy.kind == "beam":
+            return self._beam(context, logits, state, n, stop)
+        return self._sample(context, logits, state, n, stop, strategy)
+
+    def _sample(
+        self, context: str, logits: torch.Tensor, state: State, n: int, stop: Stop, strategy: Strategy
+    ) -> list[Suggestion]:
+        greedy = strategy.kind == "greedy" or strategy.temperature <= 0
+        batch = 1 if greedy else n
+        generator = torch.Generator().manual_seed(strategy.seed) if strategy.seed is not None else None
+        streams = [_Stream() for _ in range(batch)]
+        logits = logits.expand(batch, -1)
+        state = (state[0].expand(-1, batch, -1).contiguous(), state[1].expand(-1, batch, -1).contiguous())
+        for _ in range(stop.max_chars):
+            predicted = [self._predict(s, context) for s in streams]
+            logp = self.mixed_logprobs(logits, predicted)
+            if greedy:
+                choice = logp.argmax(-1)
+            else:
+                choice = _draw(logp, strategy, generator)
+            ids = []
+            for row, s in enumerate(streams):
+                token = int(choice[row])
+                if not s.done:
+                    self._append(s, token, float(logp[row, token]), predicted[row][0], context, stop)
+                ids.append(token)
+            if all(s.done for s in streams):
+                break
+            logits, state = self.stepper.step(torch.tensor(ids, device=self.stepper.device), state)
+        return _ranked(streams, n)
+
+    def _beam(self, context: str, logits: torch.Tensor, state: State, n: int, stop: Stop) -> list[Suggestion]:
+        width = max(n, 2)
+        beams = [_Stream()]
+        finished: list[_Stream] = []
+        for _ in range(stop.max_chars):
+            predicted = [self._predict(b, context) for b in beams]
+            logp = self.mixed_logprobs(logits, predicted)
+            scores = logp + torch.tensor([b.logprob for b in beams]).unsqueeze(1)
+            top = torch.topk(scores.flatten(), min(width * 2, scores.numel()))
+            vocab = logp.shape[1]
+            survivors: list[tuple[int, _Stream, int]] = []
+            for flat in top.indices.tolist():
+                parent, token = divmod(flat, vocab)
+                child = _copy(beams[parent])
+                self._append(child, token, float(logp[parent, token]), predicted[parent][0], context, stop)
+                if child.done:
+                    finished.append(child)
+                else:
+                    survivors.append((parent, child, token))
+                if len(survivors) >= width:
+                    break
+            # Stop once no live beam can beat the n-th best finished one.
+            finished.sort(key=lambda s: s.logprob, reverse=True)
+            if not survivors or (len(finished) >= n and survivors[0][1].logprob < finished[n - 1].logprob):
+                break
+            rows = torch.tensor([p for p, _, _ in survivors])
+            state = (state[0][:, rows], state[1][:, rows])
+            beams = [c for _, c, _ in survivors]
+            tokens = torch.tensor([t for _, _, t in survivors], device=self.stepper.device)
+            logits, state = self.stepper.step(tokens, state)
+        return _ranked(finished, n)
+
+    def _append(self, s: _Stream, token: int, logprob: float, predicted: str, context: str, stop: Stop) -> None:
+        ch = self.vocab.char(token)
+        if token == self.vocab.sep_id:
+            s.done = True
+            return
+        if stop.end_of_identifier and s.text and not _is_identifier(ch):
+            s.done = True
+            return
+        if ch == "\n" and stop.end_of_line:
+            if not stop.block or s.lines >= stop.max_lines:
+                s.done = True
+                return
+            if not s.lines and not _opener(context, s).rstrip().endswith(":"):
+                s.done = True
+                return
+            if s.lines and not _confident_line(s, stop):
+                s.done = True
+                return
+            s.lines += 1
+            s.line_start_logprob = s.logprob + logprob
+        if s.lines and ch not in " \t\n" and _opens_dedent(context, s):
+            _cut_last_line(s)
+            s.done = True
+            return
+        self._advance_match(s, ch, predicted)
+        s.text += ch
+        s.logprob += logprob
+        if len(s.text) >= stop.max_chars:
+            s.done = True
+
+
+def _opener(context: str, s: _Stream) -> str:
+    """The line the cursor is on, completed by the continuation's first line."""
+    return context.rsplit("\n", 1)[-1] + s.text.split("\n", 1)[0]
+
+
+def _confident_line(s: _Stream, stop: Stop) -> bool:
+    """A further line of a block is kept only if the model was confident in it."""
+    last = s.text.rsplit("\n", 1)[-1]
+    if not last.strip():
+        return False
+    mean = (s.logprob - s.line_start_logprob) / max(1, len(last))
+    return math.exp(mean) >= stop.min_line_probability
+
+
+def _opens_dedent(context: str, s: _Stream) -> bool:
+    """Is a block continuation's new line indented no deeper than the line that opened the block?
+    (Asked at the line's first visible character.) Then the block has ended."""
+    opener = _opener(context, s)
+    current = s.text.rsplit("\n", 1)[-1]
+    return not current.strip() and len(current) <= len(opener) - len(opener.lstrip())
+
+
+def _cut_last_line(s: _Stream) -> None:
+    s.text = s.text[: s.text.rfind("\n")]
+
+
+def _is_identifier(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _copy(s: _Stream) -> _Stream:
+    return _Stream(
+        s.text, s.logprob, s.match_src, s.match_pos, s.match_len, s.done, s.line_start_logprob, s.lines
+    )
+
+
+def _draw(logp: torch.Tensor, strategy: Strategy, generator: torch.Generator | None) -> torch.Tensor:
+    logits = logp / max(strategy.temperature, 1e-6)
+    if strategy.top_k:
+        kth = torch.topk(logits, min(strategy.top_k, logits.shape[-1])).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, -math.inf)
+    if strategy.top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True)
+        cumulative = torch.softmax(sorted_logits, -1).cumsum(-1)
+        drop = cumulative - torch.softmax(sorted_logits, -1) > strategy.top_p
+        logits = logits.scatter(1, order, sorted_logits.masked_fill(drop, -math.inf))
+    return torch.multinomial(torch.softmax(logits, -1), 1, generator=generator).squeeze(1)
+
+
+def _ranked(streams: list[_Stream], n: int) -> list[Suggestion]:
+    best: dict[str, float] = {}
+    for s in streams:
+        if s.text not in best or s.logprob > best[s.text]:
+            best[s.text] = s.logprob
+    ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+    return [Suggestion(text, lp) for text, lp in ranked[:n]]
