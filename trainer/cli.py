@@ -50,6 +50,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--exclude", action="append", default=[], help="gitignore-style pattern")
     p.add_argument("--fp32", action="store_true", help="no bf16 autocast")
     p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--progress-json", action="store_true", help="progress as JSON lines on stdout")
     p.set_defaults(run=run_train)
 
     p = sub.add_parser("eval", help="held-out figures and completion metrics of a model")
@@ -117,7 +118,13 @@ def run_train(args: argparse.Namespace) -> int:
     if base is not None and not (base / "model.safetensors").exists():
         raise UsageError(f"the base model is missing from {base}; use --from-scratch")
     print(f"model folder: {out}", flush=True)
-    result = train(paths, out, cfg, resume=args.resume, base=base)
+    report = None
+    if args.progress_json:
+
+        def report(fraction: float, message: str) -> None:
+            print(json.dumps({"progress": round(fraction, 4), "message": message}), flush=True)
+
+    result = train(paths, out, cfg, resume=args.resume, base=base, progress=report)
     return 130 if result.interrupted else 0
 
 

@@ -5,6 +5,7 @@ model's prediction."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -14,6 +15,10 @@ from .checkpoint import Checkpoint
 from .model import State, Stepper
 
 CONTEXT_TAIL = match.DOCUMENT_WINDOW  # how much text before the cursor the match model searches
+
+
+class Cancelled(Exception):
+    """The caller no longer wants this continuation (a newer request, or the client cancelled)."""
 
 
 @dataclass(frozen=True)
@@ -118,18 +123,27 @@ class Predictor:
         n: int = 1,
         stop: Stop | None = None,
         strategy: Strategy | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
     ) -> list[Suggestion]:
         """Up to n distinct continuations of `context` (whose end the state has read), most likely
-        first. `logits` [1, vocab] and `state` (batch 1) are not modified."""
+        first. `logits` [1, vocab] and `state` (batch 1) are not modified. `cancelled` is asked
+        before every character; when it says yes, Cancelled is raised."""
         stop = stop or Stop()
         strategy = strategy or Strategy(kind="greedy" if n == 1 else "beam")
         context = context[-CONTEXT_TAIL:]
         if strategy.kind == "beam":
-            return self._beam(context, logits, state, n, stop)
-        return self._sample(context, logits, state, n, stop, strategy)
+            return self._beam(context, logits, state, n, stop, cancelled)
+        return self._sample(context, logits, state, n, stop, strategy, cancelled)
 
     def _sample(
-        self, context: str, logits: torch.Tensor, state: State, n: int, stop: Stop, strategy: Strategy
+        self,
+        context: str,
+        logits: torch.Tensor,
+        state: State,
+        n: int,
+        stop: Stop,
+        strategy: Strategy,
+        cancelled: Callable[[], bool],
     ) -> list[Suggestion]:
         greedy = strategy.kind == "greedy" or strategy.temperature <= 0
         batch = 1 if greedy else n
@@ -138,6 +152,8 @@ class Predictor:
         logits = logits.expand(batch, -1)
         state = (state[0].expand(-1, batch, -1).contiguous(), state[1].expand(-1, batch, -1).contiguous())
         for _ in range(stop.max_chars):
+            if cancelled():
+                raise Cancelled
             predicted = [self._predict(s, context) for s in streams]
             logp = self.mixed_logprobs(logits, predicted)
             if greedy:
@@ -155,11 +171,21 @@ class Predictor:
             logits, state = self.stepper.step(torch.tensor(ids, device=self.stepper.device), state)
         return _ranked(streams, n)
 
-    def _beam(self, context: str, logits: torch.Tensor, state: State, n: int, stop: Stop) -> list[Suggestion]:
+    def _beam(
+        self,
+        context: str,
+        logits: torch.Tensor,
+        state: State,
+        n: int,
+        stop: Stop,
+        cancelled: Callable[[], bool],
+    ) -> list[Suggestion]:
         width = max(n, 2)
         beams = [_Stream()]
         finished: list[_Stream] = []
         for _ in range(stop.max_chars):
+            if cancelled():
+                raise Cancelled
             predicted = [self._predict(b, context) for b in beams]
             logp = self.mixed_logprobs(logits, predicted)
             scores = logp + torch.tensor([b.logprob for b in beams]).unsqueeze(1)
@@ -188,32 +214,27 @@ class Predictor:
         return _ranked(finished, n)
 
     def _append(self, s: _Stream, token: int, logprob: float, predicted: str, context: str, stop: Stop) -> None:
+        """Extend a stream by one token, or end it there. The probability of the token that ends
+        a stream counts too: without it, "x" ending a line would outrank "x(y)" ending it."""
         ch = self.vocab.char(token)
-        if token == self.vocab.sep_id:
-            s.done = True
-            return
-        if stop.end_of_identifier and s.text and not _is_identifier(ch):
+        s.logprob += logprob
+        if token == self.vocab.sep_id or (stop.end_of_identifier and s.text and not _is_identifier(ch)):
             s.done = True
             return
         if ch == "\n" and stop.end_of_line:
-            if not stop.block or s.lines >= stop.max_lines:
-                s.done = True
-                return
-            if not s.lines and not _opener(context, s).rstrip().endswith(":"):
-                s.done = True
-                return
-            if s.lines and not _confident_line(s, stop):
+            opens_block = s.lines == 0 and _opener(context, s).rstrip().endswith(":")
+            go_on = stop.block and s.lines < stop.max_lines and (opens_block or (s.lines and _confident_line(s, stop)))
+            if not go_on:
                 s.done = True
                 return
             s.lines += 1
-            s.line_start_logprob = s.logprob + logprob
+            s.line_start_logprob = s.logprob
         if s.lines and ch not in " \t\n" and _opens_dedent(context, s):
             _cut_last_line(s)
             s.done = True
             return
         self._advance_match(s, ch, predicted)
         s.text += ch
-        s.logprob += logprob
         if len(s.text) >= stop.max_chars:
             s.done = True
 

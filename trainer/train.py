@@ -123,8 +123,10 @@ def train(
     resume: bool = False,
     base: Path | None = BASE_MODEL,
     log: Callable[[str], None] = print,
+    progress: Callable[[float, str], None] | None = None,
 ) -> TrainResult:
-    """Train (or fine-tune `base`, or resume what is in `out`) and write the model folder `out`."""
+    """Train (or fine-tune `base`, or resume what is in `out`) and write the model folder `out`.
+    `progress` hears the share of the budget done, with a line of status, as training goes."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     device = pick_device(cfg.device)
     if world > 1 and not dist.is_initialized():
@@ -203,7 +205,7 @@ def train(
             torch.cuda.set_rng_state(state["cuda_rng"])
     trained_before = state["trained_before"] if state is not None else info.get("trained_chars", 0)
 
-    def progress() -> float:
+    def done_fraction() -> float:
         by_steps = step / total if total else 0.0
         by_time = elapsed / (cfg.minutes * 60) if cfg.minutes else 0.0
         return max(by_steps, by_time)
@@ -275,7 +277,7 @@ def train(
                 carried = model.initial_state(streams.batch, device)
             x, y = (t.to(device) for t in streams.chunk(step))
             for group in optimizer.param_groups:
-                group["lr"] = learning_rate(cfg, peak, step, progress())
+                group["lr"] = learning_rate(cfg, peak, step, done_fraction())
             with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
                 logits, carried = net(x, carried)
             loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
@@ -306,6 +308,8 @@ def train(
                     f"loss {row['bpc']:.3f} bpc, held-out {best['bpc']:.3f}, "
                     f"{row['chars_per_s']:,} chars/s, {left} left"
                 )
+                if progress is not None and rank == 0:
+                    progress(min(1.0, done_fraction()), f"{row['bpc']:.2f} bits/char, {left} left")
                 if bar.disable and step % (cfg.log_every * 4) == 0:
                     say(
                         f"step {step}: loss {row['bpc']:.3f} bits/char, best held-out "

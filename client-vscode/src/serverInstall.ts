@@ -110,3 +110,25 @@ function lastLine(text: string): string | undefined {
   const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
   return lines.at(-1);
 }
+
+/** The python that runs the server, or why there is none. */
+export type ServerPython =
+  | { kind: "found"; python: string; managed: boolean }
+  | { kind: "absent"; check: Exclude<ServerCheck, { kind: "installed" }> };
+
+/**
+ * The chosen interpreter when it has the server; otherwise the extension's own virtual
+ * environment when an earlier install action put the server there; otherwise why neither runs.
+ */
+export async function findServerPython(
+  chosen: string,
+  managed: string,
+  check: (python: string) => Promise<ServerCheck>,
+): Promise<ServerPython> {
+  const result = await check(chosen);
+  if (result.kind === "installed") return { kind: "found", python: chosen, managed: false };
+  if (existsSync(managed) && (await check(managed)).kind === "installed") {
+    return { kind: "found", python: managed, managed: true };
+  }
+  return { kind: "absent", check: result };
+}

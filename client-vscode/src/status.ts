@@ -19,57 +19,55 @@ export interface ServerStatus {
   progress: { title: string; percentage: number } | null;
 }
 
-/** The server's status command, sent with `workspace/executeCommand`. */
-export const STATUS_COMMAND = "lstm-complete.status";
-
-const STATES: readonly string[] = ["ready", "training", "no-model", "error"];
+const STATES: readonly ModelState[] = ["ready", "training", "no-model", "error"];
 
 /** Checks the shape of a status answer; throws with what is wrong, so a mismatch is seen, not guessed around. */
 export function parseStatus(value: unknown): ServerStatus {
   const obj = record(value, "status");
   const state = obj.state;
-  if (typeof state !== "string" || !STATES.includes(state)) {
+  if (typeof state !== "string" || !isModelState(state)) {
     throw new Error(`status.state must be one of ${STATES.join(", ")}, not ${JSON.stringify(state)}`);
   }
   return {
-    state: state as ModelState,
-    message: nullable(obj.message, "status.message", (v) => typeof v === "string") as string | null,
-    model: obj.model === null || obj.model === undefined ? null : parseModel(obj.model),
-    queue: parseQueue(obj.queue),
-    learning: check(obj.learning, "status.learning", (v) => typeof v === "boolean") as boolean,
-    progress: obj.progress === null || obj.progress === undefined ? null : parseProgress(obj.progress),
+    state,
+    message: absent(obj.message) ? null : string(obj.message, "status.message"),
+    model: absent(obj.model) ? null : parseModel(obj.model),
+    queue: absent(obj.queue) ? [] : list(obj.queue, "status.queue").map(parseQueued),
+    learning: boolean(obj.learning, "status.learning"),
+    progress: absent(obj.progress) ? null : parseProgress(obj.progress),
   };
+}
+
+function isModelState(value: string): value is ModelState {
+  return (STATES as readonly string[]).includes(value);
 }
 
 function parseModel(value: unknown): ModelInfo {
   const obj = record(value, "status.model");
   return {
-    path: check(obj.path, "status.model.path", isString) as string,
-    parameters: check(obj.parameters, "status.model.parameters", isNumber) as number,
-    trainedChars: check(obj.trainedChars, "status.model.trainedChars", isNumber) as number,
-    heldOutBpc: nullable(obj.heldOutBpc, "status.model.heldOutBpc", isNumber) as number | null,
-    isBase: check(obj.isBase, "status.model.isBase", (v) => typeof v === "boolean") as boolean,
+    path: string(obj.path, "status.model.path"),
+    parameters: number(obj.parameters, "status.model.parameters"),
+    trainedChars: number(obj.trainedChars, "status.model.trainedChars"),
+    heldOutBpc: absent(obj.heldOutBpc) ? null : number(obj.heldOutBpc, "status.model.heldOutBpc"),
+    isBase: boolean(obj.isBase, "status.model.isBase"),
   };
 }
 
-function parseQueue(value: unknown): ServerStatus["queue"] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw new Error("status.queue must be a list");
-  return value.map((entry) => {
-    const obj = record(entry, "status.queue[]");
-    return {
-      path: check(obj.path, "status.queue[].path", isString) as string,
-      reason: check(obj.reason, "status.queue[].reason", isString) as string,
-    };
-  });
+function parseQueued(value: unknown): ServerStatus["queue"][number] {
+  const obj = record(value, "status.queue[]");
+  return { path: string(obj.path, "status.queue[].path"), reason: string(obj.reason, "status.queue[].reason") };
 }
 
 function parseProgress(value: unknown): NonNullable<ServerStatus["progress"]> {
   const obj = record(value, "status.progress");
   return {
-    title: check(obj.title, "status.progress.title", isString) as string,
-    percentage: check(obj.percentage, "status.progress.percentage", isNumber) as number,
+    title: string(obj.title, "status.progress.title"),
+    percentage: number(obj.percentage, "status.progress.percentage"),
   };
+}
+
+function absent(value: unknown): value is null | undefined {
+  return value === null || value === undefined;
 }
 
 function record(value: unknown, name: string): Record<string, unknown> {
@@ -79,17 +77,27 @@ function record(value: unknown, name: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function check(value: unknown, name: string, ok: (v: unknown) => boolean): unknown {
-  if (!ok(value)) throw new Error(`${name} has an unexpected value: ${JSON.stringify(value)}`);
+function list(value: unknown, name: string): unknown[] {
+  if (!Array.isArray(value)) throw new Error(`${name} must be a list, not ${JSON.stringify(value)}`);
+  return value as unknown[];
+}
+
+function string(value: unknown, name: string): string {
+  if (typeof value !== "string") throw new Error(`${name} must be a string, not ${JSON.stringify(value)}`);
   return value;
 }
 
-function nullable(value: unknown, name: string, ok: (v: unknown) => boolean): unknown {
-  return value === null || value === undefined ? null : check(value, name, ok);
+function number(value: unknown, name: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new Error(`${name} must be a number, not ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
-const isString = (v: unknown): boolean => typeof v === "string";
-const isNumber = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
+function boolean(value: unknown, name: string): boolean {
+  if (typeof value !== "boolean") throw new Error(`${name} must be true or false, not ${JSON.stringify(value)}`);
+  return value;
+}
 
 /** Everything the status bar can show: the server's own state, or why there is none. */
 export type View =
@@ -122,7 +130,7 @@ export function statusBarText(view: View): StatusBarText {
 }
 
 function serverText(status: ServerStatus): StatusBarText {
-  const tooltip = statusDetails(status).join("\n");
+  const tooltip = [statusTitle(status), ...statusDetails(status)].join("\n");
   if (status.progress !== null) {
     return { text: `$(sync~spin) LSTM learning ${String(Math.round(status.progress.percentage))}%`, tooltip, isError: false };
   }
@@ -138,9 +146,21 @@ function serverText(status: ServerStatus): StatusBarText {
   }
 }
 
-/** The lines of the status shown in the tooltip and by the Show Status command. */
+const STATE_WORDS: Record<ModelState, string> = {
+  ready: "the model is ready",
+  training: "the model is learning",
+  "no-model": "no model",
+  error: "error",
+};
+
+/** One line: the model's state. */
+export function statusTitle(status: ServerStatus): string {
+  return `lstm-complete: ${STATE_WORDS[status.state]}`;
+}
+
+/** The lines under the title, in the tooltip and in the Show Status dialog. */
 export function statusDetails(status: ServerStatus): string[] {
-  const lines = [`lstm-complete: ${status.state}`];
+  const lines: string[] = [];
   if (status.message !== null) lines.push(status.message);
   if (status.progress !== null) {
     lines.push(`${status.progress.title}: ${String(Math.round(status.progress.percentage))}%`);

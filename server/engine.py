@@ -1,0 +1,146 @@
+"""Completions for a position of a document: the state cache, the model, post-processing.
+Nothing here knows about LSP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from trainer.sampling import CONTEXT_TAIL, Cancelled, Predictor, Stop, Strategy, Suggestion
+
+from . import postprocess
+from .settings import Settings
+from .state_cache import Point, StateCache
+
+MAX_READ = 4000  # characters read for one request at most; past it, start afresh this far back
+BACKGROUND_SLICE = 2000  # characters read per background slice, between requests
+CONTEXT_LINES = 3000  # lines looked back for the match model's context, at most
+
+__all__ = ["Cancelled", "Engine", "Request"]
+
+
+@dataclass
+class Request:
+    uri: str
+    lines: list[str]  # the document's lines, each with its line ending
+    line: int
+    col: int
+    settings: Settings
+    cancelled: Callable[[], bool] = lambda: False
+
+    @property
+    def before(self) -> str:
+        return self.lines[self.line][: self.col]
+
+    @property
+    def word(self) -> str:
+        """The identifier characters just before the cursor: what a list item replaces."""
+        before = self.before
+        i = len(before)
+        while i and (before[i - 1].isalnum() or before[i - 1] == "_"):
+            i -= 1
+        return before[i:]
+
+    @property
+    def after(self) -> str:
+        return self.lines[self.line][self.col :].rstrip("\r\n")
+
+
+class Engine:
+    def __init__(self, cache: StateCache) -> None:
+        self.cache = cache
+
+    def _state_at(self, predictor: Predictor, uri: str, lines: list[str], line: int, col: int,
+                  budget: int | None = MAX_READ, cancelled: Callable[[], bool] = lambda: False
+                  ) -> tuple[torch.Tensor, tuple] | None:
+        """Logits and state after lines[:line] and lines[line][:col], read from the nearest
+        checkpoint; line-start checkpoints crossed on the way are stored. With a budget, None
+        is never returned: a far checkpoint is replaced by a fresh start `budget` characters back."""
+        doc = self.cache.get(uri, len(lines))
+        epoch = doc.epoch
+        start = doc.nearest(line, col)
+        if start is None:
+            logits, state = predictor.start()
+            at_line, at_col = 0, 0
+        else:
+            logits, state, at_line, at_col = start.logits, start.state, start.line, start.col
+        if budget is not None and _distance(lines, at_line, at_col, line, col, budget) > budget:
+            text = _text_between(lines, max(0, line - 200), 0, line, col)[-budget // 2 :]
+            logits, state = predictor.start()
+            logits, state = predictor.feed(text, logits, state)
+            return logits, state
+        points = []
+        while (at_line, at_col) < (line, col):
+            if cancelled():
+                raise Cancelled
+            end = col if at_line == line else len(lines[at_line])
+            logits, state = predictor.feed(lines[at_line][at_col:end], logits, state)
+            if at_line == line:
+                break
+            at_line, at_col = at_line + 1, 0
+            points.append(Point(at_line, 0, logits, state))
+        cursor = Point(line, col, logits, state) if col else None
+        self.cache.store(uri, epoch, points, cursor)
+        return logits, state
+
+    def read_ahead(self, predictor: Predictor, uri: str, lines: list[str]) -> int | None:
+        """Store checkpoints a little further into the document; the next line to read, or None
+        once the whole document has checkpoints. Run between requests after a document opens."""
+        doc = self.cache.get(uri, len(lines))
+        have = doc.lines[-1] if doc.lines else 0
+        if have >= len(lines) - 1:
+            return None
+        target, chars = have, 0
+        while target < len(lines) - 1 and chars < BACKGROUND_SLICE:
+            chars += len(lines[target])
+            target += 1
+        self._state_at(predictor, uri, lines, target, 0, budget=None)
+        return target
+
+    def _prepare(self, predictor: Predictor, req: Request) -> tuple[str, torch.Tensor, tuple]:
+        logits, state = self._state_at(predictor, req.uri, req.lines, req.line, req.col, cancelled=req.cancelled)
+        first = max(0, req.line - CONTEXT_LINES)
+        context = ("".join(req.lines[first : req.line]) + req.before)[-CONTEXT_TAIL:]
+        return context, logits, state
+
+    def inline(self, predictor: Predictor, req: Request) -> str | None:
+        """The single most likely continuation, to the end of the line or of a confident block."""
+        context, logits, state = self._prepare(predictor, req)
+        stop = Stop(max_chars=req.settings.maxLength, block=not req.after.strip())
+        best = predictor.continuations(context, logits, state, 1, stop, Strategy("greedy"), req.cancelled)
+        return postprocess.clean(best[0].text, req.before, req.after) if best else None
+
+    def alternatives(self, predictor: Predictor, req: Request) -> list[Suggestion]:
+        """Several distinct continuations to the end of the line, most likely first."""
+        context, logits, state = self._prepare(predictor, req)
+        n = req.settings.numSuggestions
+        stop = Stop(max_chars=min(req.settings.maxLength, 60))
+        if req.settings.temperature > 0:
+            strategy = Strategy("sample", temperature=req.settings.temperature)
+            raw = predictor.continuations(context, logits, state, n * 2, stop, strategy, req.cancelled)
+        else:
+            raw = predictor.continuations(context, logits, state, n, stop, Strategy("beam"), req.cancelled)
+        out: list[Suggestion] = []
+        seen: set[str] = set()
+        for s in raw:
+            text = postprocess.clean(s.text, req.before, req.after)
+            if text is not None and text not in seen:
+                seen.add(text)
+                out.append(Suggestion(text, s.logprob))
+        return out[:n]
+
+
+def _distance(lines: list[str], l0: int, c0: int, l1: int, c1: int, cap: int) -> int:
+    """Characters from (l0, c0) to (l1, c1), counted no further than cap."""
+    total = -c0
+    for i in range(l0, l1):
+        total += len(lines[i])
+        if total > cap:
+            return total
+    return total + c1
+
+
+def _text_between(lines: list[str], l0: int, c0: int, l1: int, c1: int) -> str:
+    return "".join(lines[l0:l1])[c0:] + lines[l1][:c1] if l0 < l1 else lines[l1][c0:c1]

@@ -1,0 +1,172 @@
+"""Which model answers, loading it off the request path, and the cold start: with no model for
+the workspace, answer from the shipped base model while fine-tuning one in the background."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from trainer import checkpoint
+from trainer.corpus import CorpusError, collect
+from trainer.match import MatchIndex
+from trainer.paths import BASE_MODEL, default_model_dir
+from trainer.sampling import Predictor
+from trainer.train import join
+
+from .settings import Settings
+from .training_process import TrainingProcess
+
+log = logging.getLogger(__name__)
+
+
+class Listener(Protocol):
+    """What the model manager tells the editor (called from background threads)."""
+
+    def message(self, level: str, text: str) -> None: ...
+    def progress(self, title: str, fraction: float | None, text: str) -> None: ...
+    def progress_done(self, text: str) -> None: ...
+    def model_changed(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Choice:
+    path: Path
+    is_base: bool  # the shipped base model, standing in until the workspace has its own
+
+
+class Models:
+    def __init__(self, listener: Listener, override: Path | None = None, cold_start_minutes: float = 3.0):
+        self.listener = listener
+        self.override = override  # --model on the command line beats the settings
+        self.cold_start_minutes = cold_start_minutes
+        self.predictor: Predictor | None = None
+        self.choice: Choice | None = None
+        self.state = "no-model"
+        self.message: str | None = None
+        self.progress: tuple[str, float] | None = None
+        self.root: Path | None = None
+        self.exclude: list[str] = []
+        self.training: TrainingProcess | None = None
+        self._lock = threading.Lock()
+
+    def choose(self, root: Path | None, settings: Settings) -> Choice:
+        if self.override is not None:
+            return Choice(self.override, False)
+        if settings.modelPath:
+            path = Path(settings.modelPath).expanduser()
+            if not path.is_absolute() and root is not None:
+                path = root / path
+            return Choice(path, False)
+        if root is not None:
+            own = default_model_dir(root)
+            if own.is_dir():
+                return Choice(own, False)
+        return Choice(BASE_MODEL, True)
+
+    def configure(self, root: Path | None, settings: Settings) -> None:
+        """Load the model the settings call for, unless it is the one already serving."""
+        self.root, self.exclude = root, list(settings.exclude)
+        choice = self.choose(root, settings)
+        if choice == self.choice and self.state != "error":
+            return
+        self.choice = choice
+        threading.Thread(target=self._load, args=(choice, settings), daemon=True).start()
+
+    def _load(self, choice: Choice, settings: Settings) -> None:
+        with self._lock:
+            self.state, self.message = "loading", None
+            self.listener.progress("lstm-complete: loading the model", None, str(choice.path))
+            try:
+                ckpt = checkpoint.load(choice.path)
+            except checkpoint.CheckpointError as err:
+                self.predictor = None
+                self.state, self.message = "error", str(err)
+                self.listener.progress_done("no model")
+                self.listener.message("error", f"lstm-complete: {err}")
+                self.listener.model_changed()
+                return
+            self.predictor = Predictor(ckpt)
+            self.state = "ready"
+            self.listener.model_changed()
+            self.listener.progress("lstm-complete: indexing the workspace", None, "")
+            index = self._index()
+            if index is not None and self.choice == choice:
+                self.predictor = Predictor(ckpt, index)
+            self.listener.progress_done("ready")
+        if choice.is_base and self.root is not None and settings.learningEnabled:
+            self.start_training(from_base=True)
+
+    def _index(self) -> MatchIndex | None:
+        if self.root is None:
+            return None
+        try:
+            return MatchIndex(join(collect([self.root], exclude=self.exclude).files))
+        except CorpusError as err:
+            log.info("no match index: %s", err)
+            return None
+
+    def start_training(self, from_base: bool) -> None:
+        """Fine-tune a model for the workspace in the background; switch to it when it is done."""
+        if self.root is None or (self.training is not None and self.training.running()):
+            return
+        out = default_model_dir(self.root)
+        args = [str(self.root), "--out", str(out), "--minutes", str(self.cold_start_minutes)]
+        for pattern in self.exclude:
+            args += ["--exclude", pattern]
+        title = "lstm-complete: learning this workspace"
+        self.state = "training"
+        self.progress = (title, 0.0)
+        self.listener.progress(title, 0.0, "starting")
+
+        def on_progress(fraction: float, text: str) -> None:
+            self.progress = (title, fraction)
+            self.listener.progress(title, fraction, text)
+
+        def on_exit(ok: bool, text: str) -> None:
+            self.progress = None
+            self.training = None
+            if ok:
+                self.listener.progress_done("learned")
+                self.choice = Choice(out, False)
+                self._load(self.choice, Settings(learningEnabled=False))
+            else:
+                self.state = "ready" if self.predictor is not None else "error"
+                self.message = f"training failed: {text}"
+                self.listener.progress_done("training failed")
+                self.listener.message("warning", f"lstm-complete: {self.message}")
+
+        self.training = TrainingProcess(args, on_progress, on_exit)
+
+    def stop(self) -> None:
+        if self.training is not None:
+            self.training.stop()
+
+    def status(self, settings: Settings) -> dict[str, Any]:
+        model = None
+        predictor = self.predictor
+        if predictor is not None and self.choice is not None:
+            info = predictor.checkpoint.info
+            model = {
+                "path": str(predictor.checkpoint.path),
+                "parameters": predictor.checkpoint.model.parameter_count(),
+                "trainedChars": info.get("trained_chars", 0),
+                "heldOutBpc": info.get("held_out_bpc"),
+                "isBase": predictor.checkpoint.path == BASE_MODEL.absolute(),
+            }
+        progress = None
+        if self.progress is not None:
+            progress = {"title": self.progress[0], "percentage": round(100 * self.progress[1])}
+        state, message = self.state, self.message
+        if state == "loading":
+            state, message = "no-model", f"loading {self.choice.path if self.choice else ''}"
+        return {
+            "state": state,
+            "message": message,
+            "model": model,
+            "queue": [],
+            "learning": settings.learningEnabled,
+            "progress": progress,
+        }

@@ -1,0 +1,272 @@
+"""The language server: thin LSP handlers over the engine, the state cache and the models."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pathspec
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.workspace import TextDocument
+
+from . import settings as settings_module
+from .engine import Cancelled, Engine, Request
+from .models import Models
+from .state_cache import StateCache
+from .worker import BACKGROUND, Worker
+
+log = logging.getLogger(__name__)
+VERSION = "0.1.0"
+TRIGGERS = [".", "(", "[", "{", ",", "=", ":", " "]
+READ_DELAY = 0.5  # seconds of quiet after an edit before the rest of a document is re-read
+
+
+class Server(LanguageServer):
+    def __init__(self, model: Path | None = None, cold_start_minutes: float = 3.0, **kwargs: Any) -> None:
+        super().__init__(
+            "lstm-complete", VERSION, text_document_sync_kind=types.TextDocumentSyncKind.Incremental, **kwargs
+        )
+        self.settings = settings_module.Settings()
+        self.cache = StateCache()
+        self.engine = Engine(self.cache)
+        self.worker = Worker()
+        self.models = Models(self, model, cold_start_minutes)
+        self.newest: dict[str, int] = {}  # per document, the id of its newest request
+        self.reading: dict[str, asyncio.TimerHandle] = {}
+        self.progress_token: str | None = None
+        self.pending_problems: list[str] = []  # settings problems seen before the client can hear
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def close(self) -> None:
+        """Stop background work: training, and the model thread."""
+        self.models.stop()
+        self.worker.stop()
+
+    # What the models report, from background threads, reaches the client on the event loop.
+    def _soon(self, fn, *args) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(fn, *args)
+
+    def message(self, level: str, text: str) -> None:
+        kind = {"error": types.MessageType.Error, "warning": types.MessageType.Warning}.get(
+            level, types.MessageType.Info
+        )
+        self._soon(self.window_show_message, types.ShowMessageParams(type=kind, message=text))
+
+    def progress(self, title: str, fraction: float | None, text: str) -> None:
+        self._soon(self._progress, title, fraction, text)
+
+    def progress_done(self, text: str) -> None:
+        self._soon(self._progress_end, text)
+
+    def model_changed(self) -> None:
+        self.cache.clear()
+        self._soon(self._read_open_documents)
+
+    def _progress(self, title: str, fraction: float | None, text: str) -> None:
+        percentage = None if fraction is None else round(100 * fraction)
+        if self.progress_token is None:
+            if not self._client_shows_progress():
+                return
+            token = self.progress_token = str(uuid.uuid4())
+            self.work_done_progress.create(token)
+            self.work_done_progress.begin(
+                token, types.WorkDoneProgressBegin(title=title, message=text, percentage=percentage)
+            )
+        else:
+            self.work_done_progress.report(
+                self.progress_token, types.WorkDoneProgressReport(message=f"{title}: {text}", percentage=percentage)
+            )
+
+    def _progress_end(self, text: str) -> None:
+        if self.progress_token is not None:
+            self.work_done_progress.end(self.progress_token, types.WorkDoneProgressEnd(message=text))
+            self.progress_token = None
+
+    def _client_shows_progress(self) -> bool:
+        window = self.client_capabilities.window
+        return bool(window and window.work_done_progress)
+
+    # Documents
+    def root(self) -> Path | None:
+        root = self.workspace.root_path
+        return Path(root) if root else None
+
+    def wanted(self, doc: TextDocument) -> bool:
+        """Only Python documents outside the excluded patterns get suggestions."""
+        if doc.language_id not in (None, "python") and not doc.uri.endswith((".py", ".pyi")):
+            return False
+        if not self.settings.exclude:
+            return True
+        path = Path(doc.path)
+        root = self.root()
+        rel = path.relative_to(root).as_posix() if root and root in path.parents else path.name
+        return not pathspec.GitIgnoreSpec.from_lines(self.settings.exclude).match_file(rel)
+
+    def request(self, uri: str, position: types.Position) -> Request | None:
+        doc = self.workspace.text_documents.get(uri)
+        if doc is None or not self.wanted(doc):
+            return None
+        lines = list(doc.lines)
+        if not lines or lines[-1].endswith(("\n", "\r")):
+            lines.append("")
+        if position.line >= len(lines):
+            return None
+        at = doc.position_codec.position_from_client_units(lines, position)
+        at_col = min(at.character, len(lines[at.line].rstrip("\r\n")))  # past the end: the end
+        request_id = self.newest.get(uri, 0) + 1
+        self.newest[uri] = request_id
+
+        def cancelled() -> bool:
+            return self.newest.get(uri) != request_id
+
+        return Request(uri, lines, at.line, at_col, self.settings, cancelled)
+
+    async def run(self, fn, *args) -> Any:
+        """Run model work on the worker; a cancelled or superseded request gives None."""
+        future = self.worker.submit(lambda: fn(*args))
+        try:
+            return await asyncio.wrap_future(future)
+        except Cancelled:
+            return None
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+
+    def schedule_read(self, uri: str, delay: float = READ_DELAY) -> None:
+        """Read a document ahead in the background, so a request anywhere in it is fast."""
+        if self.loop is None:
+            return
+        if uri in self.reading:
+            self.reading.pop(uri).cancel()
+        self.reading[uri] = self.loop.call_later(delay, self._read_slice, uri)
+
+    def _read_slice(self, uri: str) -> None:
+        self.reading.pop(uri, None)
+        doc = self.workspace.text_documents.get(uri)
+        predictor = self.models.predictor
+        if doc is None or predictor is None or not self.wanted(doc):
+            return
+        lines = list(doc.lines)
+        future = self.worker.submit(lambda: self.engine.read_ahead(predictor, uri, lines), BACKGROUND)
+
+        def next_slice(f) -> None:
+            if not f.cancelled() and f.exception() is None and f.result() is not None:
+                self._soon(self.schedule_read, uri, 0.0)
+
+        future.add_done_callback(next_slice)
+
+    def _read_open_documents(self) -> None:
+        for uri in list(self.workspace.text_documents):
+            self.schedule_read(uri, 0.0)
+
+
+def build(model: Path | None = None, cold_start_minutes: float = 3.0, **kwargs: Any) -> Server:
+    server = Server(model, cold_start_minutes, **kwargs)
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: Server, params: types.InitializeParams) -> None:
+        ls.settings, ls.pending_problems = settings_module.parse(params.initialization_options)
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: Server, _params: types.InitializedParams) -> None:
+        ls.loop = asyncio.get_running_loop()
+        for problem in ls.pending_problems:
+            ls.message("warning", problem)
+        ls.models.configure(ls.root(), ls.settings)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: Server, params: types.DidChangeConfigurationParams) -> None:
+        ls.settings, problems = settings_module.parse(params.settings, ls.settings)
+        for problem in problems:
+            ls.message("warning", problem)
+        ls.models.configure(ls.root(), ls.settings)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: Server, params: types.DidOpenTextDocumentParams) -> None:
+        ls.schedule_read(params.text_document.uri, 0.0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: Server, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        starts = [
+            (c.range.start.line, c.range.start.character)
+            for c in params.content_changes
+            if isinstance(c, types.TextDocumentContentChangePartial)
+        ]
+        if len(starts) < len(params.content_changes):
+            ls.cache.forget(uri)  # the whole text was replaced
+        elif starts:
+            line, character = min(starts)
+            doc = ls.workspace.get_text_document(uri)
+            at = doc.position_codec.position_from_client_units(
+                doc.lines, types.Position(line=line, character=character)
+            )
+            ls.cache.edited(uri, at.line, at.character)
+        ls.schedule_read(uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: Server, params: types.DidCloseTextDocumentParams) -> None:
+        ls.cache.forget(params.text_document.uri)
+        ls.newest.pop(params.text_document.uri, None)
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(
+        ls: Server, params: types.InlineCompletionParams
+    ) -> types.InlineCompletionList | None:
+        predictor = ls.models.predictor
+        if not ls.settings.inlineEnabled or predictor is None:
+            return None
+        req = ls.request(params.text_document.uri, params.position)
+        if req is None:
+            return None
+        text = await ls.run(ls.engine.inline, predictor, req)
+        if not text:
+            return types.InlineCompletionList(items=[])
+        here = types.Range(start=params.position, end=params.position)
+        return types.InlineCompletionList(items=[types.InlineCompletionItem(insert_text=text, range=here)])
+
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=TRIGGERS)
+    )
+    async def completion(ls: Server, params: types.CompletionParams) -> types.CompletionList | None:
+        predictor = ls.models.predictor
+        if not ls.settings.listEnabled or predictor is None:
+            return None
+        req = ls.request(params.text_document.uri, params.position)
+        if req is None:
+            return None
+        found = await ls.run(ls.engine.alternatives, predictor, req)
+        if found is None:
+            return None
+        typed = req.word
+        codec = ls.workspace.get_text_document(req.uri).position_codec
+        start = codec.position_to_client_units(req.lines, types.Position(line=req.line, character=req.col - len(typed)))
+        items = [
+            types.CompletionItem(
+                label=(typed + s.text).split("\n", 1)[0],
+                kind=types.CompletionItemKind.Text,
+                detail=f"{s.probability:.1%} likely",
+                sort_text=f"{rank:03d}",
+                filter_text=typed + s.text,
+                text_edit=types.TextEdit(
+                    range=types.Range(start=start, end=params.position), new_text=typed + s.text
+                ),
+            )
+            for rank, s in enumerate(found)
+        ]
+        return types.CompletionList(is_incomplete=True, items=items)
+
+    @server.command("lstm-complete.status")
+    def status(ls: Server, *_args) -> dict[str, Any]:
+        return ls.models.status(ls.settings)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: Server, *_args) -> None:
+        ls.close()
+
+    return server

@@ -1,0 +1,244 @@
+"""The VS Code extension (client-vscode/ and the top-level package.json).
+
+Its own checks (type-check, lint, unit tests), the manifest's settings against the server's, and
+an end-to-end run in a real VS Code: code-server from the npm registry in Debian's Chromium,
+driven by playwright-core (tests/editor/vscode/e2e.mjs), with the built .vsix installed, the real
+server, and a tiny model trained here. Whatever is missing is installed; what cannot be fails
+the test with the reason. Downloads and the model are kept in .cache/editor-tests/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from server.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+HARNESS = Path(__file__).resolve().parent / "vscode"
+CACHE = REPO / ".cache" / "editor-tests"
+ARTIFACTS = REPO / "test-artifacts" / "vscode"
+CHROMIUM = Path("/usr/bin/chromium")
+
+# Debian packages: the browser; ripgrep, whose binary seeds @vscode/ripgrep (below); and the
+# headers code-server's native modules compile against (kerberos needs gssapi.h).
+APT_PACKAGES = ["chromium", "ripgrep", "libkrb5-dev", "libxkbfile-dev", "libsecret-1-dev"]
+
+# code-server 4.100.3 installs @vscode/ripgrep 1.15.11, whose postinstall downloads ripgrep
+# v13.0.0-10 from GitHub, which these machines cannot reach; a tarball in its cache folder,
+# holding Debian's rg, stands in for the download.
+RIPGREP_CACHE = Path(tempfile.gettempdir()) / "vscode-ripgrep-cache-1.15.11"
+RIPGREP_TARBALL = "ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz"
+
+# The workspace the model learns and the editor opens: code that repeats, so the model's
+# suggestions continue it.
+FUNCTIONS = '''
+def add_numbers(first_value, second_value):
+    return first_value + second_value
+
+
+def scale_numbers(first_value, second_value):
+    return first_value * second_value
+
+'''
+WORKSPACE_FILES = {
+    "alpha.py": FUNCTIONS * 40,
+    "beta.py": FUNCTIONS * 40,
+    "gamma.py": FUNCTIONS * 40,
+    "main.py": "import math\n" + FUNCTIONS + "\n",
+}
+TRAIN_ARGS = ["--from-scratch", "--size", "tiny", "--steps", "150"]
+
+
+def run(cmd: list[str], *, cwd: Path = REPO, env: dict[str, str] | None = None, timeout: float = 600) -> str:
+    """Runs a command; on failure, fails the test with its output."""
+    try:
+        done = subprocess.run(
+            cmd, cwd=cwd, env=env, timeout=timeout, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+    except subprocess.TimeoutExpired as err:
+        pytest.fail(f"`{' '.join(cmd)}` took over {timeout:.0f} s:\n{err.output or ''}")
+    except FileNotFoundError as err:
+        pytest.fail(f"`{cmd[0]}` is not installed: {err}")
+    if done.returncode != 0:
+        pytest.fail(f"`{' '.join(cmd)}` failed with exit status {done.returncode}:\n{done.stdout}")
+    return done.stdout
+
+
+def digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()[:16]
+
+
+def npm_ci(folder: Path, env: dict[str, str] | None = None) -> None:
+    """`npm ci` in `folder`, skipped while its package-lock.json is the one last installed."""
+    stamp = folder / "node_modules" / ".lstm-complete-installed"
+    want = digest((folder / "package.json").read_bytes(), (folder / "package-lock.json").read_bytes())
+    if stamp.exists() and stamp.read_text() == want:
+        return
+    run(["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, env=env)
+    stamp.write_text(want)
+
+
+@pytest.fixture(scope="module")
+def node_modules() -> None:
+    node = shutil.which("node")
+    if node is None or shutil.which("npm") is None:
+        pytest.fail("Node.js 20 or newer with npm is needed for the VS Code extension: not found on PATH")
+    major = int(run([node, "--version"]).strip().lstrip("v").split(".")[0])
+    if major < 20:
+        pytest.fail(f"Node.js 20 or newer is needed; this is {major}")
+    npm_ci(REPO)
+
+
+def test_typecheck(node_modules: None) -> None:
+    run(["npm", "run", "typecheck"])
+
+
+def test_lint(node_modules: None) -> None:
+    run(["npm", "run", "lint"])
+
+
+def test_unit(node_modules: None) -> None:
+    out = run(["npm", "run", "test:unit"])
+    assert re.search(r"^ℹ pass [1-9]", out, re.MULTILINE), f"no unit test passed:\n{out}"
+
+
+def test_manifest_mirrors_server_settings() -> None:
+    """package.json contributes each server setting with the server's name and default."""
+    manifest = json.loads((REPO / "package.json").read_text())
+    props = manifest["contributes"]["configuration"]["properties"]
+    kinds = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}
+    for f in fields(Settings):
+        key = f"lstmComplete.{f.name}"
+        assert key in props, f"package.json lacks {key}"
+        default = getattr(Settings(), f.name)
+        assert props[key]["default"] == default, f"{key}: default {props[key]['default']!r}, server {default!r}"
+        declared = props[key]["type"]
+        wanted = "string" if default is None else kinds[type(default)]
+        assert wanted in (declared if isinstance(declared, list) else [declared]), f"{key}: type {declared}"
+
+
+@pytest.fixture(scope="module")
+def vsix(node_modules: None) -> Path:
+    manifest = json.loads((REPO / "package.json").read_text())
+    path = REPO / f"{manifest['name']}-{manifest['version']}.vsix"
+    path.unlink(missing_ok=True)
+    run(["npm", "run", "package"])
+    assert path.is_file(), f"npm run package made no {path.name}"
+    return path
+
+
+def missing_apt_packages() -> list[str]:
+    out = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Package} ${Status}\n", *APT_PACKAGES],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    ).stdout
+    installed = {line.split()[0] for line in out.splitlines() if line.endswith("install ok installed")}
+    return [p for p in APT_PACKAGES if p not in installed]
+
+
+def install_apt_packages() -> None:
+    missing = missing_apt_packages()
+    if not missing:
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        pytest.fail(f"the VS Code test needs these Debian packages, and cannot install them here: {' '.join(missing)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-q"], env=env)
+    run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing], env=env)
+
+
+def seed_ripgrep() -> None:
+    tarball = RIPGREP_CACHE / RIPGREP_TARBALL
+    if tarball.exists():
+        return
+    rg = shutil.which("rg")
+    assert rg is not None, "ripgrep's rg should be on PATH after installing the Debian package"
+    RIPGREP_CACHE.mkdir(parents=True, exist_ok=True)
+    partial = tarball.with_suffix(".partial")
+    with tarfile.open(partial, "w:gz") as tar:
+        tar.add(rg, arcname="rg")
+    partial.rename(tarball)
+
+
+@pytest.fixture(scope="module")
+def editor() -> Path:
+    """code-server and playwright-core, installed into the cache folder; returns that folder."""
+    install_apt_packages()
+    seed_ripgrep()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(HARNESS / name, CACHE / name)
+    env = {
+        **os.environ,
+        "npm_config_unsafe_perm": "true",  # code-server's install script, run as root, asks for it
+        "npm_config_yes": "true",  # node-pty's postinstall runs `npx node-gyp`, which would prompt
+    }
+    if Path("/usr/include/node/node.h").exists():
+        env["npm_config_nodedir"] = "/usr"  # native modules build offline against the system's headers
+    npm_ci(CACHE, env)
+    return CACHE
+
+
+def write_workspace(folder: Path) -> None:
+    folder.mkdir(parents=True)
+    for name, text in WORKSPACE_FILES.items():
+        (folder / name).write_text(text)
+
+
+@pytest.fixture(scope="module")
+def model() -> Path:
+    """A tiny model trained by the real trainer on the test workspace; kept while neither changes."""
+    sources = sorted((REPO / "trainer").glob("*.py"))
+    key = digest(json.dumps([WORKSPACE_FILES, TRAIN_ARGS]).encode(), *(p.read_bytes() for p in sources))
+    folder = CACHE / f"model-{key}"
+    if (folder / "model.safetensors").exists():
+        return folder
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = Path(tmp) / "workspace"
+        write_workspace(workspace)
+        out = Path(tmp) / "model"
+        run([sys.executable, "-m", "server", "train", str(workspace), *TRAIN_ARGS, "--out", str(out)])
+        CACHE.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.move(out, folder)
+    return folder
+
+
+def test_end_to_end_in_code_server(vsix: Path, editor: Path, model: Path, tmp_path: Path) -> None:
+    run([sys.executable, "-c", "import server.cli, trainer"])  # the python the server runs with
+    workspace = tmp_path / "workspace"
+    write_workspace(workspace)
+    bare = tmp_path / "bare-venv"  # a python without the server, for the install prompt
+    run([sys.executable, "-m", "venv", "--without-pip", str(bare)])
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    config = {
+        "codeServer": str(editor / "node_modules" / "code-server" / "out" / "node" / "entry.js"),
+        "playwright": str(editor / "node_modules" / "playwright-core"),
+        "chromium": str(CHROMIUM),
+        "vsix": str(vsix),
+        "workspace": str(workspace),
+        "python": sys.executable,
+        "barePython": str(bare / "bin" / "python"),
+        "model": str(model),
+        "scratch": str(tmp_path / "scratch"),
+        "artifacts": str(ARTIFACTS),
+    }
+    out = run(["node", str(HARNESS / "e2e.mjs"), json.dumps(config)], timeout=300)
+    print(out)
+    assert "e2e: every step passed" in out
