@@ -14,7 +14,7 @@ from trainer import cli as trainer_cli
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lstm-complete",
-        description="Private, local code completion from a character LSTM that learns your repository.",
+        description="Private, local code completion from an LSTM that learns your repository.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     trainer_cli.add_commands(sub)
@@ -25,8 +25,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind with --tcp (loopback)")
     p.add_argument("--port", type=int, default=2087, help="port with --tcp; 0 picks a free one")
     p.add_argument("--model", type=Path, help="serve this model folder, whatever the settings say")
-    p.add_argument("--cold-start-minutes", type=float, default=3.0,
-                   help="training budget for a workspace that has no model yet")
+    p.add_argument(
+        "--cold-start-minutes",
+        type=float,
+        default=3.0,
+        help="training budget for a workspace that has no model yet",
+    )
+    p.add_argument(
+        "--no-state-cache",
+        action="store_true",
+        help="re-read the whole prefix for every request (to measure what the cache saves)",
+    )
     p.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.set_defaults(run=run_serve)
     return parser
@@ -41,7 +50,7 @@ def run_serve(args: argparse.Namespace) -> int:
     # One intra-op thread: measured here, two threads gave single-step p99 spikes of ~360 ms.
     torch.set_num_threads(1)
     logging.basicConfig(level=args.log_level, stream=sys.stderr)
-    make = partial(build, args.model, args.cold_start_minutes)
+    make = partial(build, args.model, args.cold_start_minutes, not args.no_state_cache)
     if args.tcp:
         serve_tcp(args.host, args.port, make, lambda line: print(line, flush=True))
     else:

@@ -49,15 +49,26 @@ class Request:
 
 
 class Engine:
-    def __init__(self, cache: StateCache) -> None:
+    def __init__(self, cache: StateCache, use_cache: bool = True) -> None:
         self.cache = cache
+        self.use_cache = use_cache  # off only to measure what the cache saves
 
-    def _state_at(self, predictor: Predictor, uri: str, lines: list[str], line: int, col: int,
-                  budget: int | None = MAX_READ, cancelled: Callable[[], bool] = lambda: False
-                  ) -> tuple[torch.Tensor, tuple] | None:
+    def _state_at(
+        self,
+        predictor: Predictor,
+        uri: str,
+        lines: list[str],
+        line: int,
+        col: int,
+        budget: int | None = MAX_READ,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> tuple[torch.Tensor, tuple] | None:
         """Logits and state after lines[:line] and lines[line][:col], read from the nearest
-        checkpoint; line-start checkpoints crossed on the way are stored. With a budget, None
-        is never returned: a far checkpoint is replaced by a fresh start `budget` characters back."""
+        checkpoint; line-start checkpoints crossed on the way are stored. With a budget, a
+        checkpoint further back than `budget` characters is replaced by a fresh start nearer."""
+        if not self.use_cache:
+            logits, state = predictor.start()
+            return predictor.feed(_text_between(lines, 0, 0, line, col), logits, state)
         doc = self.cache.get(uri, len(lines))
         epoch = doc.epoch
         start = doc.nearest(line, col)
@@ -88,6 +99,8 @@ class Engine:
     def read_ahead(self, predictor: Predictor, uri: str, lines: list[str]) -> int | None:
         """Store checkpoints a little further into the document; the next line to read, or None
         once the whole document has checkpoints. Run between requests after a document opens."""
+        if not self.use_cache:
+            return None
         doc = self.cache.get(uri, len(lines))
         have = doc.lines[-1] if doc.lines else 0
         if have >= len(lines) - 1:
@@ -100,7 +113,9 @@ class Engine:
         return target
 
     def _prepare(self, predictor: Predictor, req: Request) -> tuple[str, torch.Tensor, tuple]:
-        logits, state = self._state_at(predictor, req.uri, req.lines, req.line, req.col, cancelled=req.cancelled)
+        logits, state = self._state_at(
+            predictor, req.uri, req.lines, req.line, req.col, cancelled=req.cancelled
+        )
         first = max(0, req.line - CONTEXT_LINES)
         context = ("".join(req.lines[first : req.line]) + req.before)[-CONTEXT_TAIL:]
         return context, logits, state
@@ -109,7 +124,9 @@ class Engine:
         """The single most likely continuation, to the end of the line or of a confident block."""
         context, logits, state = self._prepare(predictor, req)
         stop = Stop(max_chars=req.settings.maxLength, block=not req.after.strip())
-        best = predictor.continuations(context, logits, state, 1, stop, Strategy("greedy"), req.cancelled)
+        best = predictor.continuations(
+            context, logits, state, 1, stop, Strategy("greedy"), req.cancelled
+        )
         return postprocess.clean(best[0].text, req.before, req.after) if best else None
 
     def alternatives(self, predictor: Predictor, req: Request) -> list[Suggestion]:
@@ -119,9 +136,13 @@ class Engine:
         stop = Stop(max_chars=min(req.settings.maxLength, 60))
         if req.settings.temperature > 0:
             strategy = Strategy("sample", temperature=req.settings.temperature)
-            raw = predictor.continuations(context, logits, state, n * 2, stop, strategy, req.cancelled)
+            raw = predictor.continuations(
+                context, logits, state, n * 2, stop, strategy, req.cancelled
+            )
         else:
-            raw = predictor.continuations(context, logits, state, n, stop, Strategy("beam"), req.cancelled)
+            raw = predictor.continuations(
+                context, logits, state, n, stop, Strategy("beam"), req.cancelled
+            )
         out: list[Suggestion] = []
         seen: set[str] = set()
         for s in raw:

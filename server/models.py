@@ -38,7 +38,9 @@ class Choice:
 
 
 class Models:
-    def __init__(self, listener: Listener, override: Path | None = None, cold_start_minutes: float = 3.0):
+    def __init__(
+        self, listener: Listener, override: Path | None = None, cold_start_minutes: float = 3.0
+    ):
         self.listener = listener
         self.override = override  # --model on the command line beats the settings
         self.cold_start_minutes = cold_start_minutes
@@ -50,6 +52,7 @@ class Models:
         self.root: Path | None = None
         self.exclude: list[str] = []
         self.training: TrainingProcess | None = None
+        self.indexed_chars: int | None = None  # the workspace text the match model searches
         self._lock = threading.Lock()
 
     def choose(self, root: Path | None, settings: Settings) -> Choice:
@@ -95,6 +98,7 @@ class Models:
             index = self._index()
             if index is not None and self.choice == choice:
                 self.predictor = Predictor(ckpt, index)
+                self.indexed_chars = len(index.text)
             self.listener.progress_done("ready")
         if choice.is_base and self.root is not None and settings.learningEnabled:
             self.start_training(from_base=True)
@@ -169,4 +173,5 @@ class Models:
             "queue": [],
             "learning": settings.learningEnabled,
             "progress": progress,
+            "indexedChars": self.indexed_chars,
         }

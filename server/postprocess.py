@@ -45,7 +45,7 @@ def trim_overlap(text: str, after: str) -> str:
     """Drop the end of the suggestion's first line that repeats what already follows the cursor
     (the bracket or quote an editor inserted)."""
     after = after.rstrip()
-    first, sep, rest = text.partition("\n")
+    first, sep, _ = text.partition("\n")
     for size in range(min(len(first), len(after)), 0, -1):
         if first.endswith(after[:size]):
             return first[:-size] if not sep else text

@@ -26,13 +26,22 @@ READ_DELAY = 0.5  # seconds of quiet after an edit before the rest of a document
 
 
 class Server(LanguageServer):
-    def __init__(self, model: Path | None = None, cold_start_minutes: float = 3.0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        model: Path | None = None,
+        cold_start_minutes: float = 3.0,
+        use_cache: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
-            "lstm-complete", VERSION, text_document_sync_kind=types.TextDocumentSyncKind.Incremental, **kwargs
+            "lstm-complete",
+            VERSION,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            **kwargs,
         )
         self.settings = settings_module.Settings()
         self.cache = StateCache()
-        self.engine = Engine(self.cache)
+        self.engine = Engine(self.cache, use_cache)
         self.worker = Worker()
         self.models = Models(self, model, cold_start_minutes)
         self.newest: dict[str, int] = {}  # per document, the id of its newest request
@@ -79,12 +88,15 @@ class Server(LanguageServer):
             )
         else:
             self.work_done_progress.report(
-                self.progress_token, types.WorkDoneProgressReport(message=f"{title}: {text}", percentage=percentage)
+                self.progress_token,
+                types.WorkDoneProgressReport(message=f"{title}: {text}", percentage=percentage),
             )
 
     def _progress_end(self, text: str) -> None:
         if self.progress_token is not None:
-            self.work_done_progress.end(self.progress_token, types.WorkDoneProgressEnd(message=text))
+            self.work_done_progress.end(
+                self.progress_token, types.WorkDoneProgressEnd(message=text)
+            )
             self.progress_token = None
 
     def _client_shows_progress(self) -> bool:
@@ -152,7 +164,9 @@ class Server(LanguageServer):
         if doc is None or predictor is None or not self.wanted(doc):
             return
         lines = list(doc.lines)
-        future = self.worker.submit(lambda: self.engine.read_ahead(predictor, uri, lines), BACKGROUND)
+        future = self.worker.submit(
+            lambda: self.engine.read_ahead(predictor, uri, lines), BACKGROUND
+        )
 
         def next_slice(f) -> None:
             if not f.cancelled() and f.exception() is None and f.result() is not None:
@@ -165,8 +179,13 @@ class Server(LanguageServer):
             self.schedule_read(uri, 0.0)
 
 
-def build(model: Path | None = None, cold_start_minutes: float = 3.0, **kwargs: Any) -> Server:
-    server = Server(model, cold_start_minutes, **kwargs)
+def build(
+    model: Path | None = None,
+    cold_start_minutes: float = 3.0,
+    use_cache: bool = True,
+    **kwargs: Any,
+) -> Server:
+    server = Server(model, cold_start_minutes, use_cache, **kwargs)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: Server, params: types.InitializeParams) -> None:
@@ -228,7 +247,9 @@ def build(model: Path | None = None, cold_start_minutes: float = 3.0, **kwargs: 
         if not text:
             return types.InlineCompletionList(items=[])
         here = types.Range(start=params.position, end=params.position)
-        return types.InlineCompletionList(items=[types.InlineCompletionItem(insert_text=text, range=here)])
+        return types.InlineCompletionList(
+            items=[types.InlineCompletionItem(insert_text=text, range=here)]
+        )
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=TRIGGERS)
@@ -245,7 +266,9 @@ def build(model: Path | None = None, cold_start_minutes: float = 3.0, **kwargs: 
             return None
         typed = req.word
         codec = ls.workspace.get_text_document(req.uri).position_codec
-        start = codec.position_to_client_units(req.lines, types.Position(line=req.line, character=req.col - len(typed)))
+        start = codec.position_to_client_units(
+            req.lines, types.Position(line=req.line, character=req.col - len(typed))
+        )
         items = [
             types.CompletionItem(
                 label=(typed + s.text).split("\n", 1)[0],

@@ -37,7 +37,9 @@ def parse(raw: Any, current: Settings | None = None) -> tuple[Settings, list[str
     if raw is None:
         return base, []
     if not isinstance(raw, dict):
-        return base, [f"settings must be an object, not {type(raw).__name__}; keeping the current ones"]
+        return base, [
+            f"settings must be an object, not {type(raw).__name__}; keeping the current ones"
+        ]
     values: dict[str, Any] = {}
     problems: list[str] = []
     defaults = Settings()

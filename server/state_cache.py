@@ -51,7 +51,11 @@ class DocumentStates:
         i = bisect.bisect_right(self.lines, line)
         best = self.points[self.lines[i - 1]] if i else None
         c = self.cursor
-        if c is not None and (c.line, c.col) <= (line, col) and (best is None or c.line >= best.line):
+        if (
+            c is not None
+            and (c.line, c.col) <= (line, col)
+            and (best is None or c.line >= best.line)
+        ):
             best = c
         return best
 

@@ -20,10 +20,23 @@ class TrainingProcess:
         on_exit: Callable[[bool, str], None],
     ) -> None:
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        command = [sys.executable, "-m", "server", "train", *args, "--threads", "1", "--progress-json"]
+        command = [
+            sys.executable,
+            "-m",
+            "server",
+            "train",
+            *args,
+            "--threads",
+            "1",
+            "--progress-json",
+        ]
         self._proc = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            text=True, env=env,
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
         )
         self._on_progress, self._on_exit = on_progress, on_exit
         threading.Thread(target=self._follow, name="lstm-complete-training", daemon=True).start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -30,8 +31,9 @@ class ConnectionProtocol(LanguageServerProtocol):
             self.writer.close()
 
 
-
-def serve_tcp(host: str, port: int, make: Callable[..., Server], announce: Callable[[str], None]) -> None:
+def serve_tcp(
+    host: str, port: int, make: Callable[..., Server], announce: Callable[[str], None]
+) -> None:
     """Serve each connection with a server of its own until interrupted."""
 
     async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -39,7 +41,9 @@ def serve_tcp(host: str, port: int, make: Callable[..., Server], announce: Calla
         server._stop_event = threading.Event()
         server.protocol.set_writer(writer)  # type: ignore[arg-type]
         try:
-            await run_async(stop_event=server._stop_event, reader=reader, protocol=server.protocol, logger=log)
+            await run_async(
+                stop_event=server._stop_event, reader=reader, protocol=server.protocol, logger=log
+            )
         finally:
             server.close()
             writer.close()
@@ -51,7 +55,5 @@ def serve_tcp(host: str, port: int, make: Callable[..., Server], announce: Calla
         async with listener:
             await listener.serve_forever()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass

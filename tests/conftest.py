@@ -35,7 +35,18 @@ def make_{lower}_store(root):
     return store
 '''
 
-NAMES = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India", "Juliet"]
+NAMES = [
+    "Alpha",
+    "Bravo",
+    "Charlie",
+    "Delta",
+    "Echo",
+    "Foxtrot",
+    "Golf",
+    "Hotel",
+    "India",
+    "Juliet",
+]
 
 
 def write_corpus(root: Path, names: list[str] = NAMES) -> Path:
@@ -48,8 +59,16 @@ def write_corpus(root: Path, names: list[str] = NAMES) -> Path:
 
 def tiny_config(**overrides) -> TrainConfig:
     values = dict(
-        size="tiny", batch_size=4, seq_len=32, steps=120, eval_every=60, log_every=10,
-        warmup_steps=10, eval_chars=20_000, fit_chars=5_000, held_out=0.2,
+        size="tiny",
+        batch_size=4,
+        seq_len=32,
+        steps=120,
+        eval_every=60,
+        log_every=10,
+        warmup_steps=10,
+        eval_chars=20_000,
+        fit_chars=5_000,
+        held_out=0.2,
     )
     values.update(overrides)
     return TrainConfig(**values)

@@ -31,7 +31,8 @@ def test_bench_measures_our_loop_and_the_bare_step(corpus_dir, capsys):
     [row] = json.loads(capsys.readouterr().out)
     assert row["size"] == "tiny" and row["device"] == "cpu" and row["bf16"] is True
     assert (row["batch_size"], row["seq_len"]) == (4, 32)
-    assert row["ours_chars_per_s"] > 1000 and row["bare_chars_per_s"] > 1000
+    # Only positive: a test run may share this machine with anything, at any load.
+    assert row["ours_chars_per_s"] > 0 and row["bare_chars_per_s"] > 0
     assert row["ratio"] == pytest.approx(row["ours_chars_per_s"] / row["bare_chars_per_s"], 1e-3)
     # Same model, same shapes: a loop a tenth as fast as the bare step, or ten times faster,
     # would be a measuring error, not noise.
@@ -86,7 +87,8 @@ def test_plot_without_matplotlib_names_the_extra(tiny_model, tmp_path, monkeypat
 
 
 def test_running_median_keeps_the_ends_and_drops_spikes():
-    assert plot.running_median([8.0, 5.0, 3.0, 9.0, 3.0, 3.0], width=3) == [8, 5, 5, 3, 3, 3]
+    losses = [8.0, 5.0, 3.0, 9.0, 3.0, 3.0, 3.0, 9.0]
+    assert plot.running_median(losses, width=5) == [8, 5, 5, 3, 3, 3, 3, 3]
 
 
 def test_conditional_compression_of_a_held_out_split(corpus_dir):

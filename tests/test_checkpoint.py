@@ -20,7 +20,9 @@ def test_loads(model_copy):
     assert ckpt.model.parameter_count() > 0
 
 
-@pytest.mark.parametrize("name", ["config.json", "tokenizer.json", "model.safetensors", "manifest.json"])
+@pytest.mark.parametrize(
+    "name", ["config.json", "tokenizer.json", "model.safetensors", "manifest.json"]
+)
 def test_missing_file_is_named(model_copy, name):
     (model_copy / name).unlink()
     with pytest.raises(CheckpointError, match=name.replace(".", r"\.") + ": missing"):

@@ -48,7 +48,13 @@ def test_resume_after_interrupt_reproduces_uninterrupted_training(corpus_dir, tm
 
 def test_fine_tuning_starts_from_the_given_model(tiny_model, corpus_dir, tmp_path):
     before = checkpoint.load(tiny_model).info["trained_chars"]
-    train([corpus_dir], tmp_path / "tuned", tiny_config(steps=10), base=tiny_model, log=lambda _m: None)
+    train(
+        [corpus_dir],
+        tmp_path / "tuned",
+        tiny_config(steps=10),
+        base=tiny_model,
+        log=lambda _m: None,
+    )
     tuned = checkpoint.load(tmp_path / "tuned")
     assert tuned.info["base"] == str(tiny_model)
     assert tuned.info["trained_chars"] == before + 10 * 4 * 32
@@ -57,9 +63,27 @@ def test_fine_tuning_starts_from_the_given_model(tiny_model, corpus_dir, tmp_pat
 def test_ctrl_c_saves_a_resumable_checkpoint(corpus_dir, tmp_path):
     out = tmp_path / "model"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "train", str(corpus_dir), "--from-scratch", "--size", "tiny",
-         "--steps", "1000000", "--out", str(out), "--batch-size", "4", "--seq-len", "32"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "train",
+            str(corpus_dir),
+            "--from-scratch",
+            "--size",
+            "tiny",
+            "--steps",
+            "1000000",
+            "--out",
+            str(out),
+            "--batch-size",
+            "4",
+            "--seq-len",
+            "32",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     for line in proc.stdout:
         if line.startswith("training:"):
@@ -107,7 +131,9 @@ def test_a_write_killed_midway_leaves_a_loadable_checkpoint(tiny_model, tmp_path
     ckpt = checkpoint.load(tiny_model)
     checkpoint.save(dest, ckpt.model, ckpt.vocab, {"trained_chars": -1}, ckpt.manifest, [])
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILL_WRITER, str(tiny_model), str(dest)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", KILL_WRITER, str(tiny_model), str(dest)],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout.readline().strip() == "ready"
     time.sleep(delay)

@@ -60,7 +60,10 @@ class BenchRow:
         return self.ours_chars_per_s / self.bare_chars_per_s
 
     def to_dict(self) -> dict[str, object]:
-        return {**asdict(self), "ratio": round(self.ratio, 4)}
+        row: dict[str, object] = asdict(self)
+        row["ours_chars_per_s"] = round(self.ours_chars_per_s)
+        row["bare_chars_per_s"] = round(self.bare_chars_per_s)
+        return {**row, "ratio": round(self.ratio, 4)}
 
 
 def _sync(device: torch.device) -> None:

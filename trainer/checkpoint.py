@@ -53,7 +53,9 @@ class Checkpoint:
     path: Path
     model: CharLSTM
     vocab: Vocab
-    info: dict[str, Any]  # config.json beside the architecture: trained_chars, held_out_bpc, mixer, ...
+    info: dict[
+        str, Any
+    ]  # config.json beside the architecture: trained_chars, held_out_bpc, mixer, ...
     manifest: Manifest
     metrics: list[dict[str, Any]]
 
@@ -131,7 +133,9 @@ def save(
     metrics: list[dict[str, Any]],
     training_state: dict[str, Any] | None = None,
 ) -> None:
-    weights = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()}
+    weights = {
+        k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()
+    }
 
     def fill(folder: Path) -> None:
         config = {"format": FORMAT, "model": model.config.to_dict(), **info}
@@ -153,7 +157,9 @@ def load(path: Path, device: str | torch.device = "cpu") -> Checkpoint:
         raise CheckpointError(f"{path}: no model folder here")
     info = _read_json(path / CONFIG)
     if not isinstance(info, dict) or info.get("format") != FORMAT or "model" not in info:
-        raise CheckpointError(f"{path / CONFIG}: not an lstm-complete model config (format {FORMAT})")
+        raise CheckpointError(
+            f"{path / CONFIG}: not an lstm-complete model config (format {FORMAT})"
+        )
     try:
         config = ModelConfig(**info.pop("model"))
     except TypeError as err:
@@ -165,12 +171,15 @@ def load(path: Path, device: str | torch.device = "cpu") -> Checkpoint:
         raise CheckpointError(f"{path / TOKENIZER}: {_missing_or(err, 'cannot be read')}") from None
     if vocab.size != config.vocab_size:
         raise CheckpointError(
-            f"{path / TOKENIZER}: {vocab.size} tokens, but the model was built for {config.vocab_size}"
+            f"{path / TOKENIZER}: {vocab.size} tokens, "
+            f"but the model was built for {config.vocab_size}"
         )
     try:
         weights = load_file(str(path / WEIGHTS))
     except (SafetensorError, OSError) as err:
-        raise CheckpointError(f"{path / WEIGHTS}: {_missing_or(err, 'truncated or corrupt')}") from None
+        raise CheckpointError(
+            f"{path / WEIGHTS}: {_missing_or(err, 'truncated or corrupt')}"
+        ) from None
     model = CharLSTM(config)
     try:
         model.load_state_dict(weights)

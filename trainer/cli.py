@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import sysconfig
 from pathlib import Path
@@ -28,6 +29,8 @@ def stdlib_path() -> Path:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
+    from . import bench, compression, plot
+
     p = sub.add_parser("train", help="train a model on the Python files under PATH")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="folders or .py files")
     p.add_argument("--stdlib", action="store_true", help="train on this Python's standard library")
@@ -41,7 +44,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the training saved in --out")
     p.add_argument("--from-scratch", action="store_true", help="do not start from the base model")
-    p.add_argument("--lr", type=float, help="peak learning rate (3e-3 from scratch, 1e-3 fine-tuning)")
+    p.add_argument(
+        "--lr", type=float, help="peak learning rate (3e-3 from scratch, 1e-3 fine-tuning)"
+    )
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--seq-len", type=int, default=128)
     p.add_argument("--eval-every", type=int, default=250, help="steps between held-out evaluations")
@@ -56,9 +61,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="held-out figures and completion metrics of a model")
     p.add_argument("model", type=Path, metavar="MODEL_DIR")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
-    p.add_argument("--stdlib", action="store_true", help="evaluate on this Python's standard library")
+    p.add_argument(
+        "--stdlib", action="store_true", help="evaluate on this Python's standard library"
+    )
     p.add_argument("--exclude", action="append", default=[], help="gitignore-style pattern")
-    p.add_argument("--positions", type=int, default=500, help="cursor positions for completion metrics")
+    p.add_argument(
+        "--positions", type=int, default=500, help="cursor positions for completion metrics"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(run=run_eval)
@@ -77,6 +86,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--temperature", type=float, default=0.8)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=run_sample)
+
+    bench.add_command(sub)
+    plot.add_command(sub)
+    compression.add_command(sub)
 
 
 def corpus_paths(args: argparse.Namespace) -> tuple[list[Path], list[str]]:
@@ -117,7 +130,8 @@ def run_train(args: argparse.Namespace) -> int:
     base = None if args.from_scratch or args.resume else BASE_MODEL
     if base is not None and not (base / "model.safetensors").exists():
         raise UsageError(f"the base model is missing from {base}; use --from-scratch")
-    print(f"model folder: {out}", flush=True)
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, one line, not one per process
+        print(f"model folder: {out}", flush=True)
     report = None
     if args.progress_json:
 
@@ -155,7 +169,8 @@ def run_eval(args: argparse.Namespace) -> int:
     print("examples (cursor at |):")
     for ex in figures["examples"]:
         print(f"  {ex['file']}:{ex['line']}  {ex['before'].strip()[-40:]}|")
-        print(f"      model:  {ex['model']!r}\n      copy:   {ex['copy']!r}\n      actual: {ex['actual']!r}")
+        for label in ("model", "copy", "actual"):
+            print(f"      {label + ':':<8}{ex[label]!r}")
     return 0
 
 

@@ -50,7 +50,9 @@ class Corpus:
     def chars(self) -> int:
         return sum(len(f.text) for f in self.files)
 
-    def split(self, held_out: float = 0.05, seed: int = 0) -> tuple[list[SourceFile], list[SourceFile]]:
+    def split(
+        self, held_out: float = 0.05, seed: int = 0
+    ) -> tuple[list[SourceFile], list[SourceFile]]:
         """Train and held-out files. A file's side depends only on its key and the seed, so
         adding or removing other files never moves it."""
         ranked = sorted(self.files, key=lambda f: _unit_hash(f"{seed}:{f.key}"))
@@ -161,7 +163,7 @@ def _walk(root: Path, skipped: Counter[str]) -> Iterator[Path]:
             except OSError:
                 skipped["unreadable"] += 1
 
-        def ignored(path: Path, is_dir: bool) -> bool:
+        def ignored(path: Path, is_dir: bool, specs: list = specs) -> bool:
             for base, spec in specs:
                 rel = path.relative_to(base).as_posix() + ("/" if is_dir else "")
                 if spec.match_file(rel):

@@ -84,14 +84,15 @@ def leading_identifier(text: str) -> str:
 
 def completion_scores(pairs: list[tuple[str, str]]) -> dict[str, float]:
     """(suggestion, truth) pairs -> exact rest-of-line, exact rest-of-identifier (over positions
-    inside or before an identifier), and the mean share of the line's rest got right from its start."""
+    inside or before an identifier), and the mean share of the line's rest got right from its
+    start."""
     line = ident = prefix = 0.0
     ident_n = 0
     for guess, truth in pairs:
         guess, truth = guess.rstrip(), truth.rstrip()
         line += guess == truth
         common = 0
-        for a, b in zip(guess, truth):
+        for a, b in zip(guess, truth, strict=False):
             if a != b:
                 break
             common += 1
@@ -126,11 +127,14 @@ def suggest_at(predictor: Predictor, targets: list[Position], max_chars: int = 2
             offset = targets[i].offset
             logits, state = predictor.feed(text[read:offset], logits, state)
             read = offset
-            best = predictor.continuations(text[:offset], logits, state, 1, Stop(max_chars=max_chars))
+            best = predictor.continuations(
+                text[:offset], logits, state, 1, Stop(max_chars=max_chars)
+            )
             out[i] = best[0].text if best else ""
     return [out[i] for i in range(len(targets))]
 
 
+@torch.no_grad()
 def evaluate(
     ckpt: Checkpoint,
     paths: list[Path],
@@ -140,7 +144,6 @@ def evaluate(
     device: torch.device | str = "cpu",
 ) -> dict[str, Any]:
     """Every figure, on the held-out files of `paths` split as the model's training split them."""
-    torch.set_grad_enabled(False)
     device = torch.device(device)
     corpus = collect(paths, exclude=exclude or [])
     train_files, held_files = corpus.split(ckpt.manifest.held_out_fraction, ckpt.manifest.seed)
@@ -158,12 +161,18 @@ def evaluate(
     ours = suggest_at(predictor, targets)
     baseline = [copy_baseline(p.before, train_text) for p in targets]
     truths = [p.rest_of_line for p in targets]
-    figures.update(completion_scores(list(zip(ours, truths))))
-    figures["copy_baseline"] = completion_scores(list(zip(baseline, truths)))
+    figures.update(completion_scores(list(zip(ours, truths, strict=True))))
+    figures["copy_baseline"] = completion_scores(list(zip(baseline, truths, strict=True)))
     figures["held_out_files"] = len(held_files)
     figures["examples"] = [
-        {"file": p.file.key, "line": p.before.count("\n") + 1, "before": p.before.rsplit("\n", 1)[-1],
-         "model": o, "copy": b, "actual": t}
-        for p, o, b, t in list(zip(targets, ours, baseline, truths))[:12]
+        {
+            "file": p.file.key,
+            "line": p.before.count("\n") + 1,
+            "before": p.before.rsplit("\n", 1)[-1],
+            "model": o,
+            "copy": b,
+            "actual": t,
+        }
+        for p, o, b, t in list(zip(targets, ours, baseline, truths, strict=True))[:12]
     ]
     return figures

@@ -1,4 +1,5 @@
-"""A match model: what followed the last occurrence of the current context, in the document or corpus.
+"""A match model: what followed the last occurrence of the current context, in the document or
+the corpus.
 
 Code repeats itself, and a small LSTM recalls long repeats poorly; as in paq and cmix, the LSTM's
 next-character distribution is mixed with this prediction, weighted by how long the match is.
@@ -22,7 +23,9 @@ def bucket(length: int) -> int:
 
 
 def codes_of(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype="<u4").astype(np.int64)
+    return np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype="<u4").astype(
+        np.int64
+    )
 
 
 def _hash_grams(codes: np.ndarray, k: int) -> np.ndarray:
@@ -99,7 +102,9 @@ def fit_weights(p_model: np.ndarray, hit: np.ndarray, buckets: np.ndarray) -> li
     return weights
 
 
-def mixed_probability(p_model: np.ndarray, hit: np.ndarray, buckets: np.ndarray, weights) -> np.ndarray:
+def mixed_probability(
+    p_model: np.ndarray, hit: np.ndarray, buckets: np.ndarray, weights
+) -> np.ndarray:
     w = np.asarray(weights)[buckets]
     return w * hit + (1 - w) * p_model
 

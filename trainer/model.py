@@ -1,4 +1,5 @@
-"""The character LSTM: embedding -> multi-layer nn.LSTM -> linear head, and a fast streaming step."""
+"""The character LSTM: embedding -> multi-layer nn.LSTM -> linear head; and a fast streaming
+step for inference."""
 
 from __future__ import annotations
 
@@ -83,7 +84,9 @@ class Stepper:
             bias0 = lstm.bias_ih_l0 + lstm.bias_hh_l0
             # Layer 0's input projection of every character, looked up instead of multiplied.
             self.table0 = (model.embed.weight @ w_ih0.T + bias0).contiguous()
-            self.w_hh = [getattr(lstm, f"weight_hh_l{k}").T.contiguous() for k in range(lstm.num_layers)]
+            self.w_hh = [
+                getattr(lstm, f"weight_hh_l{k}").T.contiguous() for k in range(lstm.num_layers)
+            ]
             self.w_ih = [None] + [
                 getattr(lstm, f"weight_ih_l{k}").T.contiguous() for k in range(1, lstm.num_layers)
             ]

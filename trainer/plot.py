@@ -22,12 +22,12 @@ SMOOTHING = 9  # logged steps in the running median: one step's loss is noisy
 
 
 def running_median(values: list[float], width: int = SMOOTHING) -> list[float]:
-    """Centred; the window narrows at the ends rather than lean on one side (the first steps'
-    loss falls fast, and a one-sided window would drag it down)."""
-    n = len(values)
+    half = width // 2
     out = []
-    for i in range(n):
-        k = min(width // 2, i, n - 1 - i)
+    for i in range(len(values)):
+        # Centred, and narrowed near the start, where the loss falls too fast for a window that
+        # leans forward; near the end the window just loses its missing side.
+        k = min(half, i)
         out.append(statistics.median(values[i - k : i + k + 1]))
     return out
 

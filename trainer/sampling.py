@@ -104,7 +104,9 @@ class Predictor:
         else:
             stream.match_src = ""
 
-    def mixed_logprobs(self, logits: torch.Tensor, predicted: list[tuple[str, int]]) -> torch.Tensor:
+    def mixed_logprobs(
+        self, logits: torch.Tensor, predicted: list[tuple[str, int]]
+    ) -> torch.Tensor:
         """log of (1 - w) * softmax(logits) + w * [the match's character], row by row."""
         probs = torch.softmax(logits.float(), dim=-1)
         for row, (ch, length) in enumerate(predicted):
@@ -147,24 +149,28 @@ class Predictor:
     ) -> list[Suggestion]:
         greedy = strategy.kind == "greedy" or strategy.temperature <= 0
         batch = 1 if greedy else n
-        generator = torch.Generator().manual_seed(strategy.seed) if strategy.seed is not None else None
+        generator = (
+            torch.Generator().manual_seed(strategy.seed) if strategy.seed is not None else None
+        )
         streams = [_Stream() for _ in range(batch)]
         logits = logits.expand(batch, -1)
-        state = (state[0].expand(-1, batch, -1).contiguous(), state[1].expand(-1, batch, -1).contiguous())
+        state = (
+            state[0].expand(-1, batch, -1).contiguous(),
+            state[1].expand(-1, batch, -1).contiguous(),
+        )
         for _ in range(stop.max_chars):
             if cancelled():
                 raise Cancelled
             predicted = [self._predict(s, context) for s in streams]
             logp = self.mixed_logprobs(logits, predicted)
-            if greedy:
-                choice = logp.argmax(-1)
-            else:
-                choice = _draw(logp, strategy, generator)
+            choice = logp.argmax(-1) if greedy else _draw(logp, strategy, generator)
             ids = []
             for row, s in enumerate(streams):
                 token = int(choice[row])
                 if not s.done:
-                    self._append(s, token, float(logp[row, token]), predicted[row][0], context, stop)
+                    self._append(
+                        s, token, float(logp[row, token]), predicted[row][0], context, stop
+                    )
                 ids.append(token)
             if all(s.done for s in streams):
                 break
@@ -195,7 +201,9 @@ class Predictor:
             for flat in top.indices.tolist():
                 parent, token = divmod(flat, vocab)
                 child = _copy(beams[parent])
-                self._append(child, token, float(logp[parent, token]), predicted[parent][0], context, stop)
+                self._append(
+                    child, token, float(logp[parent, token]), predicted[parent][0], context, stop
+                )
                 if child.done:
                     finished.append(child)
                 else:
@@ -204,7 +212,9 @@ class Predictor:
                     break
             # Stop once no live beam can beat the n-th best finished one.
             finished.sort(key=lambda s: s.logprob, reverse=True)
-            if not survivors or (len(finished) >= n and survivors[0][1].logprob < finished[n - 1].logprob):
+            if not survivors or (
+                len(finished) >= n and survivors[0][1].logprob < finished[n - 1].logprob
+            ):
                 break
             rows = torch.tensor([p for p, _, _ in survivors])
             state = (state[0][:, rows], state[1][:, rows])
@@ -213,17 +223,23 @@ class Predictor:
             logits, state = self.stepper.step(tokens, state)
         return _ranked(finished, n)
 
-    def _append(self, s: _Stream, token: int, logprob: float, predicted: str, context: str, stop: Stop) -> None:
+    def _append(
+        self, s: _Stream, token: int, logprob: float, predicted: str, context: str, stop: Stop
+    ) -> None:
         """Extend a stream by one token, or end it there. The probability of the token that ends
         a stream counts too: without it, "x" ending a line would outrank "x(y)" ending it."""
         ch = self.vocab.char(token)
         s.logprob += logprob
-        if token == self.vocab.sep_id or (stop.end_of_identifier and s.text and not _is_identifier(ch)):
+        if token == self.vocab.sep_id or (stop.end_of_identifier and not _is_identifier(ch)):
             s.done = True
             return
         if ch == "\n" and stop.end_of_line:
             opens_block = s.lines == 0 and _opener(context, s).rstrip().endswith(":")
-            go_on = stop.block and s.lines < stop.max_lines and (opens_block or (s.lines and _confident_line(s, stop)))
+            go_on = (
+                stop.block
+                and s.lines < stop.max_lines
+                and (opens_block or (s.lines and _confident_line(s, stop)))
+            )
             if not go_on:
                 s.done = True
                 return
@@ -271,11 +287,20 @@ def _is_identifier(ch: str) -> bool:
 
 def _copy(s: _Stream) -> _Stream:
     return _Stream(
-        s.text, s.logprob, s.match_src, s.match_pos, s.match_len, s.done, s.line_start_logprob, s.lines
+        s.text,
+        s.logprob,
+        s.match_src,
+        s.match_pos,
+        s.match_len,
+        s.done,
+        s.line_start_logprob,
+        s.lines,
     )
 
 
-def _draw(logp: torch.Tensor, strategy: Strategy, generator: torch.Generator | None) -> torch.Tensor:
+def _draw(
+    logp: torch.Tensor, strategy: Strategy, generator: torch.Generator | None
+) -> torch.Tensor:
     logits = logp / max(strategy.temperature, 1e-6)
     if strategy.top_k:
         kth = torch.topk(logits, min(strategy.top_k, logits.shape[-1])).values[:, -1:]

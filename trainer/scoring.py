@@ -60,7 +60,12 @@ class ModelScores:
 
 @torch.no_grad()
 def model_scores(
-    model: CharLSTM, s: ScoringSet, device: torch.device, bf16: bool, rows: int = 16, chunk: int = 512
+    model: CharLSTM,
+    s: ScoringSet,
+    device: torch.device,
+    bf16: bool,
+    rows: int = 16,
+    chunk: int = 512,
 ) -> ModelScores:
     """Runs the model over the set, cut into `rows` parallel streams."""
     was_training = model.training

@@ -213,7 +213,9 @@ def train(
     def evaluate() -> dict[str, float]:
         fit_scores = scoring.model_scores(model, fit_set, device, cfg.bf16)
         weights = scoring.fit_mixer(fit_set, fit_scores)
-        figures = scoring.summarize(held_set, scoring.model_scores(model, held_set, device, cfg.bf16), weights)
+        figures = scoring.summarize(
+            held_set, scoring.model_scores(model, held_set, device, cfg.bf16), weights
+        )
         return {**figures, "mixer": weights}
 
     def save(figures: dict[str, Any] | None) -> None:
@@ -259,8 +261,10 @@ def train(
     last_eval = -1
     interrupted = False
     window_start, window_chars = time.perf_counter(), 0
-    say(f"training: {streams.batch} streams x {streams.seq_len} characters a step, "
-        f"{streams.steps_per_epoch} steps an epoch; writing {out}")
+    say(
+        f"training: {streams.batch} streams x {streams.seq_len} characters a step, "
+        f"{streams.steps_per_epoch} steps an epoch; writing {out}"
+    )
     try:
         while True:
             done = (total is not None and step >= total) or (
@@ -317,6 +321,7 @@ def train(
                     )
             bar.update(1)
             if step % cfg.eval_every == 0:
+                paused = time.perf_counter()
                 figures, last_eval = evaluate(), step
                 metrics.append({"step": step, "eval": True, **_rounded(figures)})
                 say(
@@ -325,6 +330,7 @@ def train(
                     f"{figures['next_char_accuracy']:.1%}"
                 )
                 save(figures)
+                window_start += time.perf_counter() - paused  # evaluation is not training time
         if last_eval != step:
             figures = evaluate()
             metrics.append({"step": step, "eval": True, **_rounded(figures)})

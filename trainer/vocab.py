@@ -1,4 +1,5 @@
-"""The character vocabulary: fixed, so that a model trained on one corpus can be fine-tuned on another."""
+"""The character vocabulary: fixed, so that a model trained on one corpus can be fine-tuned on
+another."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import { StatusBar } from "./statusBar";
 
 let session: ServerSession | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel("lstm-complete", { log: true });
   const current = new ServerSession(context.globalStorageUri.fsPath, output, (interpreter, check) => {
     void reportMissingServer(interpreter, check);
@@ -38,9 +38,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
   );
-  const interpreterChanges = await onSelectedInterpreterChange(() => void current.restart(), output);
-  if (interpreterChanges !== undefined) context.subscriptions.push(interpreterChanges);
-  // Not awaited: activation should not wait for the model to load; the status bar shows progress.
+  // Neither is awaited: activation should not wait for the Python extension or for the model to
+  // load; the status bar shows how the start goes.
+  void onSelectedInterpreterChange(() => void current.restart(), output).then((listener) => {
+    if (listener !== undefined) context.subscriptions.push(listener);
+  });
   void current.restart();
 }
 

@@ -37,7 +37,7 @@ export async function reportMissingServer(
   }
   const choice = await vscode.window.showWarningMessage(
     `lstm-complete: the server is not installed for ${describeInterpreter(interpreter)}. ` +
-      "Install it into a virtual environment of this extension's?",
+      "Install it into a virtual environment of the extension's own?",
     INSTALL,
     SHOW_OUTPUT,
   );

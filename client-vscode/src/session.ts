@@ -69,10 +69,14 @@ export class ServerSession implements vscode.Disposable {
   /** Sends the current settings; the server applies them without a restart. */
   async sendSettings(): Promise<void> {
     const client = this.client;
-    if (client?.isRunning() !== true) return;
-    await client.sendNotification(DidChangeConfigurationNotification.type, {
-      settings: { [SECTION]: this.serverSettings() },
-    });
+    if (client?.isRunning() !== true) return; // a server started later gets them at initialize
+    try {
+      await client.sendNotification(DidChangeConfigurationNotification.type, {
+        settings: { [SECTION]: this.serverSettings() },
+      });
+    } catch (error) {
+      this.output.error(`Sending the settings to the server: ${String(error)}`);
+    }
   }
 
   /** Runs one of the server's `workspace/executeCommand` commands and returns its answer. */

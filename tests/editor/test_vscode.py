@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from server.settings import Settings
+from server.settings import _CHOICES, _RANGES, Settings
 
 REPO = Path(__file__).resolve().parents[2]
 HARNESS = Path(__file__).resolve().parent / "vscode"
@@ -43,7 +43,7 @@ RIPGREP_TARBALL = "ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz"
 
 # The workspace the model learns and the editor opens: code that repeats, so the model's
 # suggestions continue it.
-FUNCTIONS = '''
+FUNCTIONS = """
 def add_numbers(first_value, second_value):
     return first_value + second_value
 
@@ -51,29 +51,42 @@ def add_numbers(first_value, second_value):
 def scale_numbers(first_value, second_value):
     return first_value * second_value
 
-'''
+"""
 WORKSPACE_FILES = {
     "alpha.py": FUNCTIONS * 40,
     "beta.py": FUNCTIONS * 40,
     "gamma.py": FUNCTIONS * 40,
     "main.py": "import math\n" + FUNCTIONS + "\n",
 }
+# The extension's own settings, which the server never sees.
+EXTENSION_SETTINGS = {
+    "lstmComplete.pythonPath",
+    "lstmComplete.server.installSource",
+    "lstmComplete.trace.server",
+}
 TRAIN_ARGS = ["--from-scratch", "--size", "tiny", "--steps", "150"]
 
 
-def run(cmd: list[str], *, cwd: Path = REPO, env: dict[str, str] | None = None, timeout: float = 600) -> str:
+def run(cmd: list[str | Path], cwd: Path = REPO, env: dict | None = None, timeout=600.0) -> str:
     """Runs a command; on failure, fails the test with its output."""
+    shown = " ".join(map(str, cmd))
     try:
         done = subprocess.run(
-            cmd, cwd=cwd, env=env, timeout=timeout, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cmd,
+            cwd=cwd,
+            env=env,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
     except subprocess.TimeoutExpired as err:
-        pytest.fail(f"`{' '.join(cmd)}` took over {timeout:.0f} s:\n{err.output or ''}")
+        pytest.fail(f"`{shown}` took over {timeout:.0f} s:\n{err.output or ''}")
     except FileNotFoundError as err:
         pytest.fail(f"`{cmd[0]}` is not installed: {err}")
     if done.returncode != 0:
-        pytest.fail(f"`{' '.join(cmd)}` failed with exit status {done.returncode}:\n{done.stdout}")
+        pytest.fail(f"`{shown}` failed with exit status {done.returncode}:\n{done.stdout}")
     return done.stdout
 
 
@@ -87,7 +100,7 @@ def digest(*parts: bytes) -> str:
 def npm_ci(folder: Path, env: dict[str, str] | None = None) -> None:
     """`npm ci` in `folder`, skipped while its package-lock.json is the one last installed."""
     stamp = folder / "node_modules" / ".lstm-complete-installed"
-    want = digest((folder / "package.json").read_bytes(), (folder / "package-lock.json").read_bytes())
+    want = digest(*((folder / name).read_bytes() for name in ("package.json", "package-lock.json")))
     if stamp.exists() and stamp.read_text() == want:
         return
     run(["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, env=env)
@@ -98,7 +111,7 @@ def npm_ci(folder: Path, env: dict[str, str] | None = None) -> None:
 def node_modules() -> None:
     node = shutil.which("node")
     if node is None or shutil.which("npm") is None:
-        pytest.fail("Node.js 20 or newer with npm is needed for the VS Code extension: not found on PATH")
+        pytest.fail("the VS Code extension needs Node.js 20 or newer with npm: not on PATH")
     major = int(run([node, "--version"]).strip().lstrip("v").split(".")[0])
     if major < 20:
         pytest.fail(f"Node.js 20 or newer is needed; this is {major}")
@@ -115,22 +128,25 @@ def test_lint(node_modules: None) -> None:
 
 def test_unit(node_modules: None) -> None:
     out = run(["npm", "run", "test:unit"])
-    assert re.search(r"^ℹ pass [1-9]", out, re.MULTILINE), f"no unit test passed:\n{out}"
+    assert re.search(r" pass [1-9]\d*$", out, re.MULTILINE), f"no unit test passed:\n{out}"
 
 
 def test_manifest_mirrors_server_settings() -> None:
-    """package.json contributes each server setting with the server's name and default."""
+    """package.json contributes the server's settings: names, defaults, types, ranges, choices."""
     manifest = json.loads((REPO / "package.json").read_text())
     props = manifest["contributes"]["configuration"]["properties"]
+    names = {f"lstmComplete.{f.name}" for f in fields(Settings)}
+    assert set(props) == names | EXTENSION_SETTINGS
     kinds = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}
+    kinds[type(None)] = "null"
     for f in fields(Settings):
-        key = f"lstmComplete.{f.name}"
-        assert key in props, f"package.json lacks {key}"
+        prop = props[f"lstmComplete.{f.name}"]
         default = getattr(Settings(), f.name)
-        assert props[key]["default"] == default, f"{key}: default {props[key]['default']!r}, server {default!r}"
-        declared = props[key]["type"]
-        wanted = "string" if default is None else kinds[type(default)]
-        assert wanted in (declared if isinstance(declared, list) else [declared]), f"{key}: type {declared}"
+        assert prop["default"] == default, f"{f.name}: default differs from the server's"
+        declared = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+        assert kinds[type(default)] in declared, f"{f.name}: type {declared} for {default!r}"
+        assert (prop.get("minimum"), prop.get("maximum")) == _RANGES.get(f.name, (None, None))
+        assert tuple(prop.get("enum", ())) == _CHOICES.get(f.name, ())
 
 
 @pytest.fixture(scope="module")
@@ -146,9 +162,11 @@ def vsix(node_modules: None) -> Path:
 def missing_apt_packages() -> list[str]:
     out = subprocess.run(
         ["dpkg-query", "-W", "-f=${Package} ${Status}\n", *APT_PACKAGES],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     ).stdout
-    installed = {line.split()[0] for line in out.splitlines() if line.endswith("install ok installed")}
+    installed = {line.split()[0] for line in out.splitlines() if line.endswith(" ok installed")}
     return [p for p in APT_PACKAGES if p not in installed]
 
 
@@ -157,7 +175,9 @@ def install_apt_packages() -> None:
     if not missing:
         return
     if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.fail(f"the VS Code test needs these Debian packages, and cannot install them here: {' '.join(missing)}")
+        pytest.fail(
+            f"the VS Code test needs Debian packages it cannot install: {' '.join(missing)}"
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run(["apt-get", "update", "-q"], env=env)
     run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing], env=env)
@@ -189,8 +209,9 @@ def editor() -> Path:
         "npm_config_unsafe_perm": "true",  # code-server's install script, run as root, asks for it
         "npm_config_yes": "true",  # node-pty's postinstall runs `npx node-gyp`, which would prompt
     }
+    # Native modules compile against the machine's own Node headers: node-gyp cannot download any.
     if Path("/usr/include/node/node.h").exists():
-        env["npm_config_nodedir"] = "/usr"  # native modules build offline against the system's headers
+        env["npm_config_nodedir"] = "/usr"
     npm_ci(CACHE, env)
     return CACHE
 
@@ -203,9 +224,9 @@ def write_workspace(folder: Path) -> None:
 
 @pytest.fixture(scope="module")
 def model() -> Path:
-    """A tiny model trained by the real trainer on the test workspace; kept while neither changes."""
-    sources = sorted((REPO / "trainer").glob("*.py"))
-    key = digest(json.dumps([WORKSPACE_FILES, TRAIN_ARGS]).encode(), *(p.read_bytes() for p in sources))
+    """A tiny model trained by the real trainer on the test workspace; kept while both stay."""
+    trainer = [p.read_bytes() for p in sorted((REPO / "trainer").glob("*.py"))]
+    key = digest(json.dumps([WORKSPACE_FILES, TRAIN_ARGS]).encode(), *trainer)
     folder = CACHE / f"model-{key}"
     if (folder / "model.safetensors").exists():
         return folder
@@ -213,7 +234,7 @@ def model() -> Path:
         workspace = Path(tmp) / "workspace"
         write_workspace(workspace)
         out = Path(tmp) / "model"
-        run([sys.executable, "-m", "server", "train", str(workspace), *TRAIN_ARGS, "--out", str(out)])
+        run([sys.executable, "-m", "server", "train", str(workspace), *TRAIN_ARGS, "--out", out])
         CACHE.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
         shutil.move(out, folder)

@@ -50,7 +50,9 @@ async def status(client: LanguageClient) -> dict[str, Any]:
     )
 
 
-async def wait_for_state(client: LanguageClient, *states: str, timeout: float = 60) -> dict[str, Any]:
+async def wait_for_state(
+    client: LanguageClient, *states: str, timeout: float = 60
+) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -66,7 +68,9 @@ def open_document(client: LanguageClient, path: Path, text: str, language: str =
     uri = path.as_uri()
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id=language, version=1, text=text
+            )
         )
     )
     return uri
@@ -77,7 +81,9 @@ async def inline(client: LanguageClient, uri: str, line: int, character: int) ->
         types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
             position=types.Position(line=line, character=character),
-            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
         )
     )
     if result is None:
@@ -86,7 +92,9 @@ async def inline(client: LanguageClient, uri: str, line: int, character: int) ->
     return [item.insert_text for item in items]
 
 
-async def complete(client: LanguageClient, uri: str, line: int, character: int) -> types.CompletionList | None:
+async def complete(
+    client: LanguageClient, uri: str, line: int, character: int
+) -> types.CompletionList | None:
     return await client.text_document_completion_async(
         types.CompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),

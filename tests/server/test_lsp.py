@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from lsprotocol import types
@@ -69,7 +68,9 @@ async def test_status_reports_the_model(tiny_model, corpus_dir):
 
 
 async def test_settings_change_behaviour_live(tiny_model, corpus_dir):
-    async with session(corpus_dir, "--model", str(tiny_model), options={"numSuggestions": 2}) as client:
+    async with session(
+        corpus_dir, "--model", str(tiny_model), options={"numSuggestions": 2}
+    ) as client:
         text, line, col = cut_after(KILO, "def load_")
         uri = open_document(client, corpus_dir / "kilo.py", text)
         assert len((await complete(client, uri, line, col)).items) <= 2
@@ -116,7 +117,8 @@ async def test_incremental_edits_match_a_fresh_read(tiny_model, corpus_dir):
                     content_changes=[
                         types.TextDocumentContentChangePartial(
                             range=types.Range(
-                                start=types.Position(line=l0, character=c0), end=types.Position(line=l1, character=c1)
+                                start=types.Position(line=l0, character=c0),
+                                end=types.Position(line=l1, character=c1),
                             ),
                             text=new,
                         )
@@ -130,7 +132,9 @@ async def test_incremental_edits_match_a_fresh_read(tiny_model, corpus_dir):
             assert await inline(client, uri, *probe) == await inline(client, fresh, *probe), probe
             edited = await complete(client, uri, *probe)
             again = await complete(client, fresh, *probe)
-            assert [i.text_edit.new_text for i in edited.items] == [i.text_edit.new_text for i in again.items]
+            assert [i.text_edit.new_text for i in edited.items] == [
+                i.text_edit.new_text for i in again.items
+            ]
 
 
 async def test_a_newer_request_supersedes_and_cancel_is_honoured(tiny_model, corpus_dir):
@@ -144,10 +148,13 @@ async def test_a_newer_request_supersedes_and_cancel_is_honoured(tiny_model, cor
         assert any(r is None for r in results[:-1])  # superseded while the newest waited
 
         params = types.CompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=col)
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=line, character=col),
         )
         pending = asyncio.ensure_future(
-            client.protocol.send_request_async(types.TEXT_DOCUMENT_COMPLETION, params, msg_id="cancel-me")
+            client.protocol.send_request_async(
+                types.TEXT_DOCUMENT_COMPLETION, params, msg_id="cancel-me"
+            )
         )
         await asyncio.sleep(0)  # sent
         client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="cancel-me"))
@@ -170,7 +177,9 @@ async def test_bad_input_gets_empty_answers(tiny_model, corpus_dir):
         assert await inline(client, uri, end[0], 500) == await inline(client, uri, *end)
         assert await inline(client, uri, 10_000, 0) == []
         assert await complete(client, uri, 10_000, 3) is None
-        notes = open_document(client, corpus_dir / "notes.md", "# Notes\nsome text", language="markdown")
+        notes = open_document(
+            client, corpus_dir / "notes.md", "# Notes\nsome text", language="markdown"
+        )
         assert await complete(client, notes, 1, 4) is None
         long_line = "x = [" + ", ".join(["value"] * 16_000) + "]"
         assert len(long_line) > 100_000
@@ -184,7 +193,9 @@ async def test_bad_input_gets_empty_answers(tiny_model, corpus_dir):
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
-async def test_a_bad_model_is_reported_and_the_server_stays_up(tiny_model, corpus_dir, tmp_path, damage):
+async def test_a_bad_model_is_reported_and_the_server_stays_up(
+    tiny_model, corpus_dir, tmp_path, damage
+):
     model = tmp_path / "model"
     if damage == "corrupt":
         shutil.copytree(tiny_model, model)
@@ -202,8 +213,19 @@ async def test_a_bad_model_is_reported_and_the_server_stays_up(tiny_model, corpu
 
 def test_tcp_serves_clients_one_after_another_on_loopback(tiny_model, corpus_dir):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--tcp", "--port", "0", "--model", str(tiny_model)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "serve",
+            "--tcp",
+            "--port",
+            "0",
+            "--model",
+            str(tiny_model),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         announced = proc.stdout.readline().strip()
@@ -214,7 +236,9 @@ def test_tcp_serves_clients_one_after_another_on_loopback(tiny_model, corpus_dir
             client = PyglsClient("test", "1")
             await client.start_tcp(host, int(port))
             await client.initialize_async(
-                types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=corpus_dir.as_uri())
+                types.InitializeParams(
+                    capabilities=types.ClientCapabilities(), root_uri=corpus_dir.as_uri()
+                )
             )
             client.initialized(types.InitializedParams())
             for _ in range(100):

@@ -83,6 +83,7 @@ async function run(page) {
   await step(page, "open main.py", "01-opened", async () => {
     await page.keyboard.press("Control+P");
     await page.keyboard.type("main.py", { delay: 20 });
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "main.py" }).waitFor({ timeout: STEP_MS });
     await page.keyboard.press("Enter");
     await page.locator(".tab.active", { hasText: "main.py" }).waitFor({ timeout: STEP_MS });
   });
@@ -98,7 +99,8 @@ async function run(page) {
     await page.keyboard.press("Control+End");
     await page.keyboard.type(TYPED, { delay: 60 });
     ghost = await retry("ghost text after typing", READY_MS, async () => {
-      const text = normalize(await page.locator(".monaco-editor .ghost-text-decoration").first().textContent({ timeout: 3000 }).catch(() => ""));
+      // The suggestion's first line, in the cursor's line: one decoration per syntax token.
+      const text = normalize((await page.locator(".monaco-editor .view-lines .ghost-text-decoration").allTextContents()).join(""));
       if (text.trim() === "") {
         await page.keyboard.press("Alt+Backslash"); // asks for an inline suggestion by hand
         return undefined;
@@ -132,16 +134,15 @@ async function run(page) {
     console.log(`e2e: suggestion list: ${JSON.stringify(rows)}; focused item's detail ${JSON.stringify(detail)}`);
     if (!rows.every((label) => label.startsWith("add_"))) throw new Error(`items should continue "add_": ${JSON.stringify(rows)}`);
     if (!/\d% likely$/.test(detail)) throw new Error(`the focused item should carry the model's probability, not ${JSON.stringify(detail)}`);
-    await page.keyboard.press("Escape");
-  });
+  }, () => page.keyboard.press("Escape"));
 
   await step(page, "the status bar item opens the menu of commands", "06-menu", async () => {
     await statusItem.click();
     for (const label of ["Retrain on this workspace", "Resume learning", "Show status", "Restart the server", "Show the output"]) {
       await page.locator(".quick-input-widget .monaco-list-row", { hasText: label }).waitFor({ timeout: STEP_MS });
     }
-    await page.keyboard.press("Escape");
-  });
+    await page.mouse.move(700, 450); // off the status bar, so its tooltip covers nothing
+  }, () => page.keyboard.press("Escape"));
 
   await step(page, "a settings change reaches the running server", "07-list-disabled", async () => {
     writeWorkspaceSettings({ "lstmComplete.pythonPath": config.python, "lstmComplete.modelPath": config.model, "lstmComplete.learningEnabled": false, "lstmComplete.listEnabled": false });
@@ -151,10 +152,9 @@ async function run(page) {
       const empty = await page.locator(".suggest-widget.visible", { hasText: "No suggestions" }).waitFor({ timeout: 2000 }).then(() => true, () => false);
       return empty || undefined;
     });
-    await page.keyboard.press("Escape");
     const starts = serverStarts();
     if (starts !== 1) throw new Error(`the server should have been started once, not ${starts} times`);
-  });
+  }, () => page.keyboard.press("Escape"));
 
   await step(page, "a python without the server is reported, with an install action", "08-not-installed", async () => {
     writeWorkspaceSettings({ "lstmComplete.pythonPath": config.barePython, "lstmComplete.modelPath": config.model });
@@ -165,8 +165,11 @@ async function run(page) {
   });
 }
 
-/** Runs one step: a screenshot afterwards, and one named for the step when it fails. */
-async function step(page, name, shot, body) {
+/**
+ * Runs one step and takes its screenshot (named -FAILED when it fails); `then` closes what the
+ * step left open (a list, a menu) once the screenshot has it.
+ */
+async function step(page, name, shot, body, then = () => Promise.resolve()) {
   const started = Date.now();
   try {
     await body();
@@ -175,6 +178,7 @@ async function step(page, name, shot, body) {
     throw new Error(`step "${name}": ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   await page.screenshot({ path: path.join(config.artifacts, `${shot}.png`) });
+  await then();
   console.log(`e2e: ok: ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 

@@ -1,0 +1,58 @@
+"""The server's logic that needs no LSP: settings, post-processing, the state cache."""
+
+import torch
+
+from server.postprocess import clean, trim_overlap
+from server.settings import Settings, parse
+from server.state_cache import Point, StateCache
+
+
+def test_settings_are_typed_and_bad_values_fall_back_with_a_message():
+    settings, problems = parse({"lstmComplete": {"numSuggestions": 3, "temperature": "hot", "device": "tpu"}})
+    assert settings.numSuggestions == 3
+    assert settings.temperature == Settings().temperature and settings.device == "auto"
+    assert len(problems) == 2 and all("using" in p for p in problems)
+    kept, problems = parse({"maxLength": 20}, settings)
+    assert kept.numSuggestions == 3 and kept.maxLength == 20 and not problems
+    assert parse("nonsense")[1]
+
+
+def test_post_processing():
+    assert trim_overlap("x, y)", ")") == "x, y"
+    assert clean("x, y)", "foo(", ")") == "x, y"
+    assert clean("bar(1, ", "x = ", "") == "bar"  # left open: cut back to where it balanced
+    assert clean("a) + b", "f(", "") == "a) + b"
+    assert clean("]", "x = ", "") is None  # a closer with nothing to close, and one character
+    assert clean("  ", "x", "") is None
+    assert clean("'abc' + d", "s = ", "") == "'abc' + d"
+
+
+def point(line, col=0):
+    zeros = torch.zeros(1, 1, 2)
+    return Point(line, col, torch.zeros(1, 3), (zeros, zeros))
+
+
+def test_an_edit_drops_only_later_checkpoints():
+    cache = StateCache(per_document=100, total=1000)
+    doc = cache.get("a", 50)
+    cache.store("a", doc.epoch, [point(i) for i in range(1, 20)], point(10, 7))
+    cache.edited("a", 10, 7)  # typing at the cursor keeps the cursor's own state
+    assert doc.lines == list(range(1, 11)) and doc.cursor is not None
+    assert doc.nearest(10, 9).col == 7
+    cache.edited("a", 10, 3)
+    assert doc.cursor is None and doc.nearest(12, 0).line == 10
+
+
+def test_stale_work_is_not_stored_and_memory_is_bounded():
+    cache = StateCache(per_document=10, total=25)
+    doc = cache.get("a", 100)  # 100 lines, cap 10: every 10th line
+    epoch = doc.epoch
+    cache.edited("a", 0, 0)
+    cache.store("a", epoch, [point(10)], None)
+    assert doc.lines == []
+    cache.store("a", doc.epoch, [point(i) for i in range(1, 100)], None)
+    assert doc.lines == list(range(10, 100, 10))
+    for uri in "bcd":
+        d = cache.get(uri, 10)
+        cache.store(uri, d.epoch, [point(i) for i in range(1, 10)], None)
+    assert cache.checkpoints() <= 25 and "a" not in cache.docs  # least recently used went first
