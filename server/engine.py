@@ -15,7 +15,7 @@ from .settings import Settings
 from .state_cache import Point, StateCache
 
 MAX_READ = 4000  # characters read for one request at most; past it, start afresh this far back
-BACKGROUND_SLICE = 2000  # characters read per background slice, between requests
+BACKGROUND_SLICE = 500  # characters read per background slice: what a request may wait behind
 CONTEXT_LINES = 3000  # lines looked back for the match model's context, at most
 
 __all__ = ["Cancelled", "Engine", "Request"]
@@ -29,6 +29,7 @@ class Request:
     col: int
     settings: Settings
     cancelled: Callable[[], bool] = lambda: False
+    key: str | None = None  # the document's path in the workspace corpus, if it is in it
 
     @property
     def before(self) -> str:
@@ -103,12 +104,14 @@ class Engine:
             return None
         doc = self.cache.get(uri, len(lines))
         have = doc.lines[-1] if doc.lines else 0
-        if have >= len(lines) - 1:
+        if have + doc.stride > len(lines) - 1:
             return None
         target, chars = have, 0
         while target < len(lines) - 1 and chars < BACKGROUND_SLICE:
             chars += len(lines[target])
             target += 1
+        # End on a line that keeps a checkpoint, or the next slice would start here again.
+        target = min(len(lines) - 1, -(-max(target, have + doc.stride) // doc.stride) * doc.stride)
         self._state_at(predictor, uri, lines, target, 0, budget=None)
         return target
 
@@ -125,7 +128,7 @@ class Engine:
         context, logits, state = self._prepare(predictor, req)
         stop = Stop(max_chars=req.settings.maxLength, block=not req.after.strip())
         best = predictor.continuations(
-            context, logits, state, 1, stop, Strategy("greedy"), req.cancelled
+            context, logits, state, 1, stop, Strategy("greedy"), req.cancelled, req.key
         )
         return postprocess.clean(best[0].text, req.before, req.after) if best else None
 
@@ -137,11 +140,11 @@ class Engine:
         if req.settings.temperature > 0:
             strategy = Strategy("sample", temperature=req.settings.temperature)
             raw = predictor.continuations(
-                context, logits, state, n * 2, stop, strategy, req.cancelled
+                context, logits, state, n * 2, stop, strategy, req.cancelled, req.key
             )
         else:
             raw = predictor.continuations(
-                context, logits, state, n, stop, Strategy("beam"), req.cancelled
+                context, logits, state, n, stop, Strategy("beam"), req.cancelled, req.key
             )
         out: list[Suggestion] = []
         seen: set[str] = set()

@@ -14,7 +14,7 @@ from trainer.corpus import CorpusError, collect
 from trainer.match import MatchIndex
 from trainer.paths import BASE_MODEL, default_model_dir
 from trainer.sampling import Predictor
-from trainer.train import join
+from trainer.train import TrainError, pick_device
 
 from .settings import Settings
 from .training_process import TrainingProcess
@@ -35,6 +35,7 @@ class Listener(Protocol):
 class Choice:
     path: Path
     is_base: bool  # the shipped base model, standing in until the workspace has its own
+    device: str = "auto"
 
 
 class Models:
@@ -56,18 +57,19 @@ class Models:
         self._lock = threading.Lock()
 
     def choose(self, root: Path | None, settings: Settings) -> Choice:
+        device = settings.device
         if self.override is not None:
-            return Choice(self.override, False)
+            return Choice(self.override, False, device)
         if settings.modelPath:
             path = Path(settings.modelPath).expanduser()
             if not path.is_absolute() and root is not None:
                 path = root / path
-            return Choice(path, False)
+            return Choice(path, False, device)
         if root is not None:
             own = default_model_dir(root)
             if own.is_dir():
-                return Choice(own, False)
-        return Choice(BASE_MODEL, True)
+                return Choice(own, False, device)
+        return Choice(BASE_MODEL, True, device)
 
     def configure(self, root: Path | None, settings: Settings) -> None:
         """Load the model the settings call for, unless it is the one already serving."""
@@ -83,15 +85,19 @@ class Models:
             self.state, self.message = "loading", None
             self.listener.progress("lstm-complete: loading the model", None, str(choice.path))
             try:
-                ckpt = checkpoint.load(choice.path)
-            except checkpoint.CheckpointError as err:
+                ckpt = checkpoint.load(choice.path, pick_device(choice.device))
+                predictor = Predictor(ckpt)
+            except Exception as err:  # whatever is wrong with it, say so and keep serving
+                if not isinstance(err, checkpoint.CheckpointError | TrainError):
+                    log.exception("loading %s", choice.path)
+                    err = f"{choice.path}: cannot be loaded ({type(err).__name__}: {err})"
                 self.predictor = None
                 self.state, self.message = "error", str(err)
                 self.listener.progress_done("no model")
                 self.listener.message("error", f"lstm-complete: {err}")
                 self.listener.model_changed()
                 return
-            self.predictor = Predictor(ckpt)
+            self.predictor = predictor
             self.state = "ready"
             self.listener.model_changed()
             self.listener.progress("lstm-complete: indexing the workspace", None, "")
@@ -107,7 +113,8 @@ class Models:
         if self.root is None:
             return None
         try:
-            return MatchIndex(join(collect([self.root], exclude=self.exclude).files))
+            files = collect([self.root], exclude=self.exclude).files
+            return MatchIndex.of_files([(f.key, f.text) for f in files])
         except CorpusError as err:
             log.info("no match index: %s", err)
             return None
@@ -134,7 +141,7 @@ class Models:
             self.training = None
             if ok:
                 self.listener.progress_done("learned")
-                self.choice = Choice(out, False)
+                self.choice = Choice(out, False, self.choice.device if self.choice else "auto")
                 self._load(self.choice, Settings(learningEnabled=False))
             else:
                 self.state = "ready" if self.predictor is not None else "error"

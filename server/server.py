@@ -22,7 +22,7 @@ from .worker import BACKGROUND, Worker
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
 TRIGGERS = [".", "(", "[", "{", ",", "=", ":", " "]
-READ_DELAY = 0.5  # seconds of quiet after an edit before the rest of a document is re-read
+READ_DELAY = 1.0  # seconds of quiet after an edit before the rest of a document is re-read
 
 
 class Server(LanguageServer):
@@ -44,7 +44,8 @@ class Server(LanguageServer):
         self.engine = Engine(self.cache, use_cache)
         self.worker = Worker()
         self.models = Models(self, model, cold_start_minutes)
-        self.newest: dict[str, int] = {}  # per document, the id of its newest request
+        # per document and kind of request, the id of the newest: it supersedes older ones
+        self.newest: dict[tuple[str, str], int] = {}
         self.reading: dict[str, asyncio.TimerHandle] = {}
         self.progress_token: str | None = None
         self.pending_problems: list[str] = []  # settings problems seen before the client can hear
@@ -108,18 +109,22 @@ class Server(LanguageServer):
         root = self.workspace.root_path
         return Path(root) if root else None
 
+    def key(self, doc: TextDocument) -> str | None:
+        """The document's path relative to the workspace: its key in the corpus."""
+        root = self.root()
+        path = Path(doc.path)
+        return path.relative_to(root).as_posix() if root and root in path.parents else None
+
     def wanted(self, doc: TextDocument) -> bool:
         """Only Python documents outside the excluded patterns get suggestions."""
         if doc.language_id not in (None, "python") and not doc.uri.endswith((".py", ".pyi")):
             return False
         if not self.settings.exclude:
             return True
-        path = Path(doc.path)
-        root = self.root()
-        rel = path.relative_to(root).as_posix() if root and root in path.parents else path.name
+        rel = self.key(doc) or Path(doc.path).name
         return not pathspec.GitIgnoreSpec.from_lines(self.settings.exclude).match_file(rel)
 
-    def request(self, uri: str, position: types.Position) -> Request | None:
+    def request(self, uri: str, position: types.Position, kind: str) -> Request | None:
         doc = self.workspace.text_documents.get(uri)
         if doc is None or not self.wanted(doc):
             return None
@@ -130,13 +135,14 @@ class Server(LanguageServer):
             return None
         at = doc.position_codec.position_from_client_units(lines, position)
         at_col = min(at.character, len(lines[at.line].rstrip("\r\n")))  # past the end: the end
-        request_id = self.newest.get(uri, 0) + 1
-        self.newest[uri] = request_id
+        key = (uri, kind)
+        request_id = self.newest.get(key, 0) + 1
+        self.newest[key] = request_id
 
         def cancelled() -> bool:
-            return self.newest.get(uri) != request_id
+            return self.newest.get(key) != request_id
 
-        return Request(uri, lines, at.line, at_col, self.settings, cancelled)
+        return Request(uri, lines, at.line, at_col, self.settings, cancelled, self.key(doc))
 
     async def run(self, fn, *args) -> Any:
         """Run model work on the worker; a cancelled or superseded request gives None."""
@@ -231,7 +237,8 @@ def build(
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: Server, params: types.DidCloseTextDocumentParams) -> None:
         ls.cache.forget(params.text_document.uri)
-        ls.newest.pop(params.text_document.uri, None)
+        for kind in ("inline", "list"):
+            ls.newest.pop((params.text_document.uri, kind), None)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(
@@ -240,7 +247,7 @@ def build(
         predictor = ls.models.predictor
         if not ls.settings.inlineEnabled or predictor is None:
             return None
-        req = ls.request(params.text_document.uri, params.position)
+        req = ls.request(params.text_document.uri, params.position, "inline")
         if req is None:
             return None
         text = await ls.run(ls.engine.inline, predictor, req)
@@ -258,7 +265,7 @@ def build(
         predictor = ls.models.predictor
         if not ls.settings.listEnabled or predictor is None:
             return None
-        req = ls.request(params.text_document.uri, params.position)
+        req = ls.request(params.text_document.uri, params.position, "list")
         if req is None:
             return None
         found = await ls.run(ls.engine.alternatives, predictor, req)

@@ -69,7 +69,7 @@ class DocumentStates:
 class StateCache:
     """Checkpoints of every open document, bounded in count per document and in all."""
 
-    def __init__(self, per_document: int = 4096, total: int = 16384) -> None:
+    def __init__(self, per_document: int = 2048, total: int = 8192) -> None:
         self.per_document = per_document
         self.total = total
         self.docs: OrderedDict[str, DocumentStates] = OrderedDict()

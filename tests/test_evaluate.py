@@ -1,6 +1,12 @@
 from trainer import checkpoint
 from trainer.corpus import collect
-from trainer.evaluate import completion_scores, copy_baseline, evaluate, leading_identifier, positions
+from trainer.evaluate import (
+    completion_scores,
+    copy_baseline,
+    evaluate,
+    leading_identifier,
+    positions,
+)
 
 
 def test_copy_baseline_copies_after_the_longest_earlier_suffix():
@@ -32,7 +38,13 @@ def test_positions_are_seeded_and_inside_lines(corpus_dir):
 
 def test_evaluate_reports_every_figure(tiny_model, corpus_dir):
     figures = evaluate(checkpoint.load(tiny_model), [corpus_dir], n_positions=20)
-    for key in ("bpc", "next_char_accuracy", "line_exact_match", "identifier_exact_match", "line_prefix_match"):
+    for key in (
+        "bpc",
+        "next_char_accuracy",
+        "line_exact_match",
+        "identifier_exact_match",
+        "line_prefix_match",
+    ):
         assert 0 <= figures[key] <= (8 if key == "bpc" else 1)
     assert figures["copy_baseline"]["positions"] == figures["positions"] == 20
     assert figures["bpc"] < figures["bpc_lstm"]  # the match model helps on repetitive code

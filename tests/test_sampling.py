@@ -1,10 +1,9 @@
+import pytest
 import torch
 
 from trainer import checkpoint
 from trainer.match import MatchIndex
 from trainer.sampling import Cancelled, Predictor, Stop, Strategy
-
-import pytest
 
 from .conftest import MODULE
 
@@ -52,7 +51,9 @@ def test_block_continuations_stop_at_a_dedent(predictor):
     logits, state = at(predictor, context)
     [block] = predictor.continuations(context, logits, state, 1, Stop(max_chars=200, block=True))
     lines = block.text.split("\n")
-    assert all(line.startswith("    ") for line in lines[1:])  # every further line is inside the block
+    assert all(
+        line.startswith("    ") for line in lines[1:]
+    )  # every further line is inside the block
 
 
 def test_state_is_not_modified_and_cancel_raises(predictor):

@@ -19,6 +19,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .match import Mixer
 from .model import CharLSTM, ModelConfig
 from .vocab import Vocab
 
@@ -60,8 +61,8 @@ class Checkpoint:
     metrics: list[dict[str, Any]]
 
     @property
-    def mixer(self) -> list[float] | None:
-        return self.info.get("mixer")
+    def mixer(self) -> Mixer:
+        return Mixer.from_dict(self.info.get("mixer"))
 
 
 def write_atomically(dest: Path, fill: Callable[[Path], None]) -> None:

@@ -152,9 +152,8 @@ def evaluate(
     train_text = join(train_files)
     _, held_set = scoring.scoring_sets(ckpt.vocab, train_text, join(held_files), fit_chars=0)
     model = ckpt.model.to(device)
-    weights = ckpt.mixer or [0.0] * scoring.match.N_BUCKETS
     figures: dict[str, Any] = scoring.summarize(
-        held_set, scoring.model_scores(model, held_set, device, bf16=False), weights
+        held_set, scoring.model_scores(model, held_set, device, bf16=False), ckpt.mixer
     )
     targets = positions(held_files, n_positions, seed)
     predictor = Predictor(ckpt, MatchIndex(train_text))

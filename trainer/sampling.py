@@ -74,7 +74,7 @@ class Predictor:
         self.vocab = ckpt.vocab
         self.stepper = Stepper(ckpt.model)
         self.index = index or match.MatchIndex("")
-        self.weights = torch.tensor(ckpt.mixer or [0.0] * match.N_BUCKETS)
+        self.mixer = ckpt.mixer
         self._sep = [self.vocab.sep_id]
 
     def start(self) -> tuple[torch.Tensor, State]:
@@ -86,14 +86,16 @@ class Predictor:
             return logits, state
         return self.stepper.advance(self.vocab.encode(text), state)
 
-    def _predict(self, stream: _Stream, context: str) -> tuple[str, int]:
+    def _predict(
+        self, stream: _Stream, context: str, skip: tuple[int, int] | None
+    ) -> tuple[str, int]:
         """The match model's next character for a stream, following its pointer when it can."""
         pos = stream.match_pos
         if stream.match_src == "doc" and pos < len(context):
             return context[pos], stream.match_len
         if stream.match_src == "corpus" and pos < len(self.index.text):
             return self.index.text[pos], stream.match_len
-        ch, length, src, pos = self.index.locate(context + stream.text, limit=len(context))
+        ch, length, src, pos = self.index.locate(context + stream.text, len(context), skip)
         stream.match_src, stream.match_pos, stream.match_len = src, pos, length
         return ch, length
 
@@ -107,14 +109,17 @@ class Predictor:
     def mixed_logprobs(
         self, logits: torch.Tensor, predicted: list[tuple[str, int]]
     ) -> torch.Tensor:
-        """log of (1 - w) * softmax(logits) + w * [the match's character], row by row."""
+        """log of (1 - w) * softmax(logits) + w * [the match's character], row by row, with w
+        from the mixer (see match.Mixer)."""
         probs = torch.softmax(logits.float(), dim=-1)
-        for row, (ch, length) in enumerate(predicted):
-            if not ch:
-                continue
-            w = float(self.weights[match.bucket(length)])
-            probs[row] *= 1 - w
-            probs[row, self.vocab.encode(ch)[0]] += w
+        rows = [(row, ch, length) for row, (ch, length) in enumerate(predicted) if ch]
+        if rows:
+            tops = probs.max(-1).values.tolist()
+            for row, ch, length in rows:
+                token = self.vocab.encode(ch)[0]
+                w = self.mixer.weight(match.bucket(length), float(probs[row, token]), tops[row])
+                probs[row] *= 1 - w
+                probs[row, token] += w
         return torch.log(probs.clamp_min(1e-12))
 
     def continuations(
@@ -126,16 +131,19 @@ class Predictor:
         stop: Stop | None = None,
         strategy: Strategy | None = None,
         cancelled: Callable[[], bool] = lambda: False,
+        document: str | None = None,
     ) -> list[Suggestion]:
         """Up to n distinct continuations of `context` (whose end the state has read), most likely
         first. `logits` [1, vocab] and `state` (batch 1) are not modified. `cancelled` is asked
-        before every character; when it says yes, Cancelled is raised."""
+        before every character; when it says yes, Cancelled is raised. `document` is the corpus
+        key of the file being completed, if the index holds a saved copy of it."""
         stop = stop or Stop()
         strategy = strategy or Strategy(kind="greedy" if n == 1 else "beam")
         context = context[-CONTEXT_TAIL:]
+        skip = self.index.spans.get(document) if document else None
         if strategy.kind == "beam":
-            return self._beam(context, logits, state, n, stop, cancelled)
-        return self._sample(context, logits, state, n, stop, strategy, cancelled)
+            return self._beam(context, logits, state, n, stop, cancelled, skip)
+        return self._sample(context, logits, state, n, stop, strategy, cancelled, skip)
 
     def _sample(
         self,
@@ -146,12 +154,13 @@ class Predictor:
         stop: Stop,
         strategy: Strategy,
         cancelled: Callable[[], bool],
+        skip: tuple[int, int] | None,
     ) -> list[Suggestion]:
         greedy = strategy.kind == "greedy" or strategy.temperature <= 0
         batch = 1 if greedy else n
-        generator = (
-            torch.Generator().manual_seed(strategy.seed) if strategy.seed is not None else None
-        )
+        generator = None
+        if strategy.seed is not None:
+            generator = torch.Generator(device=self.stepper.device).manual_seed(strategy.seed)
         streams = [_Stream() for _ in range(batch)]
         logits = logits.expand(batch, -1)
         state = (
@@ -161,7 +170,7 @@ class Predictor:
         for _ in range(stop.max_chars):
             if cancelled():
                 raise Cancelled
-            predicted = [self._predict(s, context) for s in streams]
+            predicted = [self._predict(s, context, skip) for s in streams]
             logp = self.mixed_logprobs(logits, predicted)
             choice = logp.argmax(-1) if greedy else _draw(logp, strategy, generator)
             ids = []
@@ -185,6 +194,7 @@ class Predictor:
         n: int,
         stop: Stop,
         cancelled: Callable[[], bool],
+        skip: tuple[int, int] | None,
     ) -> list[Suggestion]:
         width = max(n, 2)
         beams = [_Stream()]
@@ -192,9 +202,11 @@ class Predictor:
         for _ in range(stop.max_chars):
             if cancelled():
                 raise Cancelled
-            predicted = [self._predict(b, context) for b in beams]
+            predicted = [self._predict(b, context, skip) for b in beams]
             logp = self.mixed_logprobs(logits, predicted)
-            scores = logp + torch.tensor([b.logprob for b in beams]).unsqueeze(1)
+            scores = logp + torch.tensor([b.logprob for b in beams], device=logp.device).unsqueeze(
+                1
+            )
             top = torch.topk(scores.flatten(), min(width * 2, scores.numel()))
             vocab = logp.shape[1]
             survivors: list[tuple[int, _Stream, int]] = []
@@ -216,7 +228,7 @@ class Predictor:
                 len(finished) >= n and survivors[0][1].logprob < finished[n - 1].logprob
             ):
                 break
-            rows = torch.tensor([p for p, _, _ in survivors])
+            rows = torch.tensor([p for p, _, _ in survivors], device=logp.device)
             state = (state[0][:, rows], state[1][:, rows])
             beams = [c for _, c, _ in survivors]
             tokens = torch.tensor([t for _, _, t in survivors], device=self.stepper.device)

@@ -94,16 +94,16 @@ def model_scores(
     return ModelScores(*(t.reshape(-1)[:n].numpy() for t in (p_true, p_match, top, p_top)))
 
 
-def fit_mixer(s: ScoringSet, scores: ModelScores) -> list[float]:
+def fit_mixer(s: ScoringSet, scores: ModelScores) -> match.Mixer:
     hit = s.match_ids == s.targets
-    return match.fit_weights(scores.p_true.astype(np.float64), hit, s.buckets)
+    return match.Mixer.fit(scores.p_true, scores.p_match, scores.p_top, hit, s.buckets)
 
 
-def summarize(s: ScoringSet, scores: ModelScores, weights: list[float]) -> dict[str, float]:
+def summarize(s: ScoringSet, scores: ModelScores, mixer: match.Mixer) -> dict[str, float]:
     hit = s.match_ids == s.targets
     has = s.match_ids >= 0
-    mixed = match.mixed_probability(scores.p_true.astype(np.float64), hit, s.buckets, weights)
-    w = np.asarray(weights)[s.buckets] * has
+    w = mixer.weights(s.buckets, scores.p_match, scores.p_top) * has
+    mixed = w * hit + (1 - w) * scores.p_true.astype(np.float64)
     # The mixture's favourite: the match's character, unless the model's own favourite beats it.
     take_match = has & (w + (1 - w) * scores.p_match >= (1 - w) * scores.p_top)
     guess = np.where(take_match, s.match_ids, scores.top)

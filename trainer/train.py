@@ -195,7 +195,7 @@ def train(
     optimizer = torch.optim.AdamW(model.parameters(), lr=peak, weight_decay=cfg.weight_decay)
     step, elapsed = 0, 0.0
     carried = model.initial_state(streams.batch, device)
-    best = {"bpc": info.get("held_out_bpc", math.inf) if resume else math.inf}
+    best = {"bpc": (info.get("held_out_bpc") or math.inf) if resume else math.inf}
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
         step, elapsed = state["step"], state["elapsed"]
@@ -212,11 +212,11 @@ def train(
 
     def evaluate() -> dict[str, float]:
         fit_scores = scoring.model_scores(model, fit_set, device, cfg.bf16)
-        weights = scoring.fit_mixer(fit_set, fit_scores)
+        mixer = scoring.fit_mixer(fit_set, fit_scores)
         figures = scoring.summarize(
-            held_set, scoring.model_scores(model, held_set, device, cfg.bf16), weights
+            held_set, scoring.model_scores(model, held_set, device, cfg.bf16), mixer
         )
-        return {**figures, "mixer": weights}
+        return {**figures, "mixer": mixer.to_dict()}
 
     def save(figures: dict[str, Any] | None) -> None:
         nonlocal best_weights

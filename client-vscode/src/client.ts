@@ -3,8 +3,9 @@
 import type * as vscode from "vscode";
 import { LanguageClient, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
 
-import { pythonEnv } from "./serverInstall";
 import type { ServerSettings } from "./config";
+import type { ProgressNotifications } from "./progressNotifications";
+import { pythonEnv } from "./serverInstall";
 
 export const CLIENT_ID = "lstmComplete";
 const CLIENT_NAME = "lstm-complete";
@@ -16,6 +17,7 @@ export interface ClientRequest {
   /** Read at each start, so a restart sends the settings of that moment. */
   settings: () => ServerSettings;
   output: vscode.LogOutputChannel;
+  progress: ProgressNotifications;
 }
 
 export function createClient(request: ClientRequest): LanguageClient {
@@ -33,6 +35,7 @@ export function createClient(request: ClientRequest): LanguageClient {
     ],
     outputChannel: request.output,
     initializationOptions: request.settings,
+    middleware: { handleWorkDoneProgress: request.progress.handle },
   };
   return new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
 }

@@ -33,15 +33,17 @@ export interface MenuItem {
 /**
  * The status bar's menu. Pausing is offered while learning is on and resuming while it is off;
  * with no answer from the server (`learning` undefined) both are, since either may be wanted.
+ * With the server missing, only what can help then: installing it, restarting, the output.
  */
-export function menuItems(learning: boolean | undefined): MenuItem[] {
+export function menuItems(learning: boolean | undefined, serverMissing: boolean): MenuItem[] {
+  const restart = { label: "$(debug-restart) Restart the server", command: COMMANDS.restartServer };
+  const output = { label: "$(output) Show the output", command: COMMANDS.showOutput };
+  if (serverMissing) {
+    return [{ label: "$(cloud-download) Install the server", command: COMMANDS.installServer }, restart, output];
+  }
   const items: MenuItem[] = [{ label: "$(refresh) Retrain on this workspace", command: COMMANDS.retrainWorkspace }];
   if (learning !== false) items.push({ label: "$(debug-pause) Pause learning", command: COMMANDS.pauseLearning });
   if (learning !== true) items.push({ label: "$(play) Resume learning", command: COMMANDS.resumeLearning });
-  items.push(
-    { label: "$(info) Show status", command: COMMANDS.showStatus },
-    { label: "$(debug-restart) Restart the server", command: COMMANDS.restartServer },
-    { label: "$(output) Show the output", command: COMMANDS.showOutput },
-  );
+  items.push({ label: "$(info) Show status", command: COMMANDS.showStatus }, restart, output);
   return items;
 }

@@ -59,9 +59,9 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
       if (await installWithProgress(python, context.install)) await session.restart();
     },
     [COMMANDS.showMenu]: async () => {
-      const pick = await vscode.window.showQuickPick(menuItems(statusBar.status?.learning), {
+      const pick = await vscode.window.showQuickPick(menuItems(statusBar.status?.learning, statusBar.serverMissing), {
         title: "lstm-complete",
-        placeHolder: statusBar.status === undefined ? "No status from the server" : statusTitle(statusBar.status),
+        placeHolder: statusBar.summary,
       });
       if (pick !== undefined) await vscode.commands.executeCommand(pick.command);
     },

@@ -15,6 +15,7 @@ import {
 import { createClient } from "./client";
 import { SECTION, pythonPathSetting, serverSettings, type PathContext, type ServerSettings } from "./config";
 import { describeInterpreter, resolveInterpreter, type Interpreter } from "./interpreter";
+import { ProgressNotifications } from "./progressNotifications";
 import { selectedInterpreter } from "./pythonExtension";
 import { checkServer, findServerPython, venvPython, type ServerCheck } from "./serverInstall";
 import type { View } from "./status";
@@ -133,15 +134,19 @@ export class ServerSession implements vscode.Disposable {
     if (found.managed) {
       this.output.info(`The server is not installed there; using the one this extension installed: ${found.python}`);
     }
+    const progress = new ProgressNotifications();
     const client = createClient({
       python: found.python,
       cwd: this.storage,
       settings: () => this.serverSettings(),
       output: this.output,
+      progress,
     });
     client.onDidChangeState((event) => {
+      if (event.newState !== State.Stopped) return;
+      progress.dispose();
       // A stop that `stopClient` asked for is no news; any other means the server went away.
-      if (event.newState === State.Stopped && this.client === client) {
+      if (this.client === client) {
         this.views.fire({ kind: "stopped", message: "The lstm-complete server stopped; its output tells why." });
       }
     });

@@ -109,6 +109,8 @@ export type View =
 
 export interface StatusBarText {
   text: string;
+  /** One line: the state in words, for the menu's placeholder. */
+  summary: string;
   tooltip: string;
   /** Shown with the error colours, for the states the user has to act on. */
   isError: boolean;
@@ -117,32 +119,37 @@ export interface StatusBarText {
 export function statusBarText(view: View): StatusBarText {
   switch (view.kind) {
     case "starting":
-      return { text: "$(loading~spin) LSTM starting", tooltip: "lstm-complete: starting the server", isError: false };
+      return plain("$(loading~spin) LSTM starting", "lstm-complete: starting the server", undefined, false);
     case "not-installed":
-      return { text: "$(warning) LSTM not installed", tooltip: view.message, isError: true };
+      return plain("$(warning) LSTM not installed", "lstm-complete: the server is not installed", view.message, true);
     case "stopped":
-      return { text: "$(debug-stop) LSTM stopped", tooltip: view.message, isError: true };
+      return plain("$(debug-stop) LSTM stopped", "lstm-complete: the server stopped", view.message, true);
     case "unreachable":
-      return { text: "$(error) LSTM error", tooltip: `lstm-complete: no status from the server: ${view.message}`, isError: true };
+      return plain("$(error) LSTM error", "lstm-complete: no status from the server", view.message, true);
     case "server":
       return serverText(view.status);
   }
 }
 
+function plain(text: string, summary: string, detail: string | undefined, isError: boolean): StatusBarText {
+  return { text, summary, tooltip: detail === undefined ? summary : `${summary}\n${detail}`, isError };
+}
+
 function serverText(status: ServerStatus): StatusBarText {
-  const tooltip = [statusTitle(status), ...statusDetails(status)].join("\n");
+  const summary = statusTitle(status);
+  const tooltip = [summary, ...statusDetails(status)].join("\n");
   if (status.progress !== null) {
-    return { text: `$(sync~spin) LSTM learning ${String(Math.round(status.progress.percentage))}%`, tooltip, isError: false };
+    return { text: `$(sync~spin) LSTM learning ${String(Math.round(status.progress.percentage))}%`, summary, tooltip, isError: false };
   }
   switch (status.state) {
     case "ready":
-      return { text: `$(check) LSTM ready${status.learning ? "" : " (learning paused)"}`, tooltip, isError: false };
+      return { text: `$(check) LSTM ready${status.learning ? "" : " (learning paused)"}`, summary, tooltip, isError: false };
     case "training":
-      return { text: "$(sync~spin) LSTM learning", tooltip, isError: false };
+      return { text: "$(sync~spin) LSTM learning", summary, tooltip, isError: false };
     case "no-model":
-      return { text: "$(circle-slash) LSTM no model", tooltip, isError: false };
+      return { text: "$(circle-slash) LSTM no model", summary, tooltip, isError: false };
     case "error":
-      return { text: "$(error) LSTM error", tooltip, isError: true };
+      return { text: "$(error) LSTM error", summary, tooltip, isError: true };
   }
 }
 

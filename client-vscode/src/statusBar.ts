@@ -17,11 +17,12 @@ export class StatusBar implements vscode.Disposable {
   private polling = false;
   /** The server's last answer; undefined while there is none. */
   private last: ServerStatus | undefined;
+  private view: View = { kind: "starting" };
 
   constructor(private readonly session: ServerSession) {
     this.item.name = "lstm-complete";
     this.item.command = COMMANDS.showMenu;
-    this.show({ kind: "starting" });
+    this.show(this.view);
     this.item.show();
     this.subscription = session.onDidChangeView((view) => {
       this.show(view);
@@ -33,6 +34,16 @@ export class StatusBar implements vscode.Disposable {
   /** The last status the server reported, for the menu and the Show Status command. */
   get status(): ServerStatus | undefined {
     return this.last;
+  }
+
+  /** Whether the item says the server is not installed. */
+  get serverMissing(): boolean {
+    return this.view.kind === "not-installed";
+  }
+
+  /** The item's state in words, for the menu's title line. */
+  get summary(): string {
+    return statusBarText(this.view).summary;
   }
 
   /** Asks the server for its status now; the commands call this after changing something. */
@@ -55,6 +66,7 @@ export class StatusBar implements vscode.Disposable {
   }
 
   private show(view: View): void {
+    this.view = view;
     const { text, tooltip, isError } = statusBarText(view);
     this.item.text = text;
     this.item.tooltip = tooltip;

@@ -49,6 +49,7 @@ describe("statusBarText", () => {
     assert.equal(shown.isError, false);
     assert.match(shown.tooltip, /925,079 parameters, trained on 12,091,939 characters/);
     assert.match(shown.tooltip, /1\.873 bits per character/);
+    assert.equal(shown.summary, "lstm-complete: the model is ready");
   });
 
   it("says learning with the percentage whenever progress is reported", () => {
@@ -73,7 +74,8 @@ describe("statusBarText", () => {
     assert.equal(statusBarText({ kind: "starting" }).text, "$(loading~spin) LSTM starting");
     const missing = statusBarText({ kind: "not-installed", message: "No module named 'server'" });
     assert.equal(missing.text, "$(warning) LSTM not installed");
-    assert.equal(missing.tooltip, "No module named 'server'");
+    assert.equal(missing.summary, "lstm-complete: the server is not installed");
+    assert.equal(missing.tooltip, "lstm-complete: the server is not installed\nNo module named 'server'");
     assert.equal(statusBarText({ kind: "stopped", message: "gone" }).isError, true);
     assert.match(statusBarText({ kind: "unreachable", message: "unknown command" }).tooltip, /unknown command/);
   });
@@ -92,13 +94,18 @@ describe("statusDetails", () => {
 });
 
 describe("menuItems", () => {
-  const commands = (learning: boolean | undefined) => menuItems(learning).map((item) => item.command);
+  const commands = (learning: boolean | undefined, missing = false) => menuItems(learning, missing).map((item) => item.command);
 
   it("offers pausing while learning and resuming while paused", () => {
     assert.ok(commands(true).includes(COMMANDS.pauseLearning));
     assert.ok(!commands(true).includes(COMMANDS.resumeLearning));
     assert.ok(commands(false).includes(COMMANDS.resumeLearning));
     assert.ok(!commands(false).includes(COMMANDS.pauseLearning));
+  });
+
+  it("offers installing, restarting and the output, only, when the server is missing", () => {
+    assert.deepEqual(commands(undefined, true), [COMMANDS.installServer, COMMANDS.restartServer, COMMANDS.showOutput]);
+    assert.ok(!commands(true).includes(COMMANDS.installServer));
   });
 
   it("offers both without a status, and always the rest", () => {

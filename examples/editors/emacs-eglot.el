@@ -1,4 +1,5 @@
-;;; lstm-complete with Eglot (built into Emacs 29 and newer).
+;;; lstm-complete with Eglot (built into Emacs 29 and newer; for older ones it is on GNU ELPA,
+;; and Debian packages it as elpa-eglot).
 ;; Eglot runs one server per major mode, so this replaces the Python server you use with
 ;; Eglot; lsp-mode (emacs-lsp-mode.el) can run lstm-complete beside another one.
 ;; :initializationOptions takes the server's settings (see the README).

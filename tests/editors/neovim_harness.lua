@@ -29,7 +29,7 @@ local function record_progress(out)
   end
 end
 
--- The answer of one request as JSON can carry it: a null result stays null.
+-- One request's answer, in a form JSON keeps: a null result stays null (nil would drop it).
 local function answer(err, result)
   return { err = err or vim.NIL, result = result == nil and vim.NIL or result }
 end

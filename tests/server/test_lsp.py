@@ -262,3 +262,57 @@ def test_tcp_serves_clients_one_after_another_on_loopback(tiny_model, corpus_dir
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+async def test_cold_start_answers_from_the_base_model_then_switches(
+    tiny_model, corpus_dir, tmp_path, monkeypatch
+):
+    """No model for the workspace: suggestions come from the base model at once, a workspace model
+    is fine-tuned in the background with $/progress, and the server switches to it."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    workspace = tmp_path / "workspace"
+    shutil.copytree(corpus_dir, workspace)
+    async with session(workspace, "--cold-start-minutes", "0.05", ready=False) as client:
+        first = await wait_for_state(client, "ready", "training")
+        assert first["model"] is None or first["model"]["isBase"]
+        text, line, col = cut_after(KILO, "self.items.app")
+        uri = open_document(client, workspace / "kilo.py", text)
+        assert await inline(client, uri, line, col)  # the base model answers straight away
+        switched = None
+        for _ in range(600):
+            now = await status(client)
+            if now["model"] and not now["model"]["isBase"] and now["state"] == "ready":
+                switched = now
+                break
+            await asyncio.sleep(0.2)
+        assert switched is not None, now
+        assert str(tmp_path / "cache") in switched["model"]["path"]
+        assert client.progress_reports  # progress was reported through $/progress
+        assert await inline(client, uri, line, col)
+
+
+async def test_inline_and_list_requests_do_not_supersede_each_other(tiny_model, corpus_dir):
+    async with session(corpus_dir, "--model", str(tiny_model)) as client:
+        text, line, col = cut_after(KILO, "self.items.app")
+        uri = open_document(client, corpus_dir / "kilo.py", text)
+        listed, ghost = await asyncio.gather(
+            complete(client, uri, line, col), inline(client, uri, line, col)
+        )
+        assert listed is not None and listed.items[0].text_edit.new_text == "append(item)"
+        assert ghost == ["end(item)"]
+
+
+async def test_a_saved_copy_of_the_document_does_not_blank_its_suggestions(
+    tiny_model, corpus_dir, tmp_path
+):
+    """With autosave, the workspace index holds the document as typed so far; matching that copy
+    would predict what is already after the cursor (the end of the line)."""
+    workspace = tmp_path / "workspace"
+    shutil.copytree(corpus_dir, workspace)
+    text, line, col = cut_after(KILO, "self.items.app")
+    (workspace / "kilo.py").write_text(text)
+    async with session(workspace, "--model", str(tiny_model)) as client:
+        while (await status(client))["indexedChars"] is None:
+            await asyncio.sleep(0.1)
+        uri = open_document(client, workspace / "kilo.py", text)
+        assert await inline(client, uri, line, col) == ["end(item)"]

@@ -8,7 +8,9 @@ from server.state_cache import Point, StateCache
 
 
 def test_settings_are_typed_and_bad_values_fall_back_with_a_message():
-    settings, problems = parse({"lstmComplete": {"numSuggestions": 3, "temperature": "hot", "device": "tpu"}})
+    settings, problems = parse(
+        {"lstmComplete": {"numSuggestions": 3, "temperature": "hot", "device": "tpu"}}
+    )
     assert settings.numSuggestions == 3
     assert settings.temperature == Settings().temperature and settings.device == "auto"
     assert len(problems) == 2 and all("using" in p for p in problems)
@@ -56,3 +58,19 @@ def test_stale_work_is_not_stored_and_memory_is_bounded():
         d = cache.get(uri, 10)
         cache.store(uri, d.epoch, [point(i) for i in range(1, 10)], None)
     assert cache.checkpoints() <= 25 and "a" not in cache.docs  # least recently used went first
+
+
+def test_reading_ahead_finishes_when_a_document_outgrows_its_cap(tiny_model):
+    from server.engine import Engine
+    from trainer import checkpoint
+    from trainer.sampling import Predictor
+
+    engine = Engine(StateCache(per_document=7, total=100))
+    lines = [f"x{i} = {i}  # {'pad ' * (i % 30)}\n" for i in range(40)] + [""]
+    predictor = Predictor(checkpoint.load(tiny_model))
+    slices = 0
+    while engine.read_ahead(predictor, "doc", lines) is not None:
+        slices += 1
+        assert slices < 50
+    doc = engine.cache.get("doc", len(lines))
+    assert doc.stride == 6 and doc.lines == list(range(6, 41, 6))

@@ -2,7 +2,7 @@
 
 Its own checks (type-check, lint, unit tests), the manifest's settings against the server's, and
 an end-to-end run in a real VS Code: code-server from the npm registry in Debian's Chromium,
-driven by playwright-core (tests/editor/vscode/e2e.mjs), with the built .vsix installed, the real
+driven by playwright-core (tests/editors/vscode/e2e.mjs), with the built .vsix installed, the real
 server, and a tiny model trained here. Whatever is missing is installed; what cannot be fails
 the test with the reason. Downloads and the model are kept in .cache/editor-tests/.
 """
@@ -18,18 +18,20 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from server.settings import _CHOICES, _RANGES, Settings
+from tests.editors.apt import ensure
 
 REPO = Path(__file__).resolve().parents[2]
 HARNESS = Path(__file__).resolve().parent / "vscode"
 CACHE = REPO / ".cache" / "editor-tests"
 ARTIFACTS = REPO / "test-artifacts" / "vscode"
-CHROMIUM = Path("/usr/bin/chromium")
 
 # Debian packages: the browser; ripgrep, whose binary seeds @vscode/ripgrep (below); and the
 # headers code-server's native modules compile against (kerberos needs gssapi.h).
@@ -58,6 +60,8 @@ WORKSPACE_FILES = {
     "gamma.py": FUNCTIONS * 40,
     "main.py": "import math\n" + FUNCTIONS + "\n",
 }
+E2E_TEST = "test_end_to_end_in_code_server"
+
 # The extension's own settings, which the server never sees.
 EXTENSION_SETTINGS = {
     "lstmComplete.pythonPath",
@@ -100,7 +104,7 @@ def digest(*parts: bytes) -> str:
 def npm_ci(folder: Path, env: dict[str, str] | None = None) -> None:
     """`npm ci` in `folder`, skipped while its package-lock.json is the one last installed."""
     stamp = folder / "node_modules" / ".lstm-complete-installed"
-    want = digest(*((folder / name).read_bytes() for name in ("package.json", "package-lock.json")))
+    want = digest((folder / "package-lock.json").read_bytes())
     if stamp.exists() and stamp.read_text() == want:
         return
     run(["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, env=env)
@@ -159,30 +163,6 @@ def vsix(node_modules: None) -> Path:
     return path
 
 
-def missing_apt_packages() -> list[str]:
-    out = subprocess.run(
-        ["dpkg-query", "-W", "-f=${Package} ${Status}\n", *APT_PACKAGES],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ).stdout
-    installed = {line.split()[0] for line in out.splitlines() if line.endswith(" ok installed")}
-    return [p for p in APT_PACKAGES if p not in installed]
-
-
-def install_apt_packages() -> None:
-    missing = missing_apt_packages()
-    if not missing:
-        return
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.fail(
-            f"the VS Code test needs Debian packages it cannot install: {' '.join(missing)}"
-        )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    run(["apt-get", "update", "-q"], env=env)
-    run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing], env=env)
-
-
 def seed_ripgrep() -> None:
     tarball = RIPGREP_CACHE / RIPGREP_TARBALL
     if tarball.exists():
@@ -196,10 +176,9 @@ def seed_ripgrep() -> None:
     partial.rename(tarball)
 
 
-@pytest.fixture(scope="module")
-def editor() -> Path:
+def install_editor() -> Path:
     """code-server and playwright-core, installed into the cache folder; returns that folder."""
-    install_apt_packages()
+    ensure("chromium", APT_PACKAGES)
     seed_ripgrep()
     CACHE.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "package-lock.json"):
@@ -222,8 +201,7 @@ def write_workspace(folder: Path) -> None:
         (folder / name).write_text(text)
 
 
-@pytest.fixture(scope="module")
-def model() -> Path:
+def train_model() -> Path:
     """A tiny model trained by the real trainer on the test workspace; kept while both stay."""
     trainer = [p.read_bytes() for p in sorted((REPO / "trainer").glob("*.py"))]
     key = digest(json.dumps([WORKSPACE_FILES, TRAIN_ARGS]).encode(), *trainer)
@@ -236,13 +214,29 @@ def model() -> Path:
         out = Path(tmp) / "model"
         run([sys.executable, "-m", "server", "train", str(workspace), *TRAIN_ARGS, "--out", out])
         CACHE.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(folder, ignore_errors=True)
+        for stale in CACHE.glob("model-*"):
+            shutil.rmtree(stale)
         shutil.move(out, folder)
     return folder
 
 
-def test_end_to_end_in_code_server(vsix: Path, editor: Path, model: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module", autouse=True)
+def prerequisites(request: pytest.FixtureRequest) -> Iterator[dict[str, Future[Path]]]:
+    """The editor's installation and the model's training, started in the background before the
+    other tests, when the end-to-end test is to run: on a fresh machine each takes a minute or more.
+    """
+    if not any(item.name == E2E_TEST for item in request.session.items):
+        yield {}
+        return
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield {"editor": pool.submit(install_editor), "model": pool.submit(train_model)}
+
+
+def test_end_to_end_in_code_server(
+    vsix: Path, prerequisites: dict[str, Future[Path]], tmp_path: Path
+) -> None:
     run([sys.executable, "-c", "import server.cli, trainer"])  # the python the server runs with
+    editor, model = prerequisites["editor"].result(), prerequisites["model"].result()
     workspace = tmp_path / "workspace"
     write_workspace(workspace)
     bare = tmp_path / "bare-venv"  # a python without the server, for the install prompt
@@ -251,7 +245,7 @@ def test_end_to_end_in_code_server(vsix: Path, editor: Path, model: Path, tmp_pa
     config = {
         "codeServer": str(editor / "node_modules" / "code-server" / "out" / "node" / "entry.js"),
         "playwright": str(editor / "node_modules" / "playwright-core"),
-        "chromium": str(CHROMIUM),
+        "chromium": shutil.which("chromium"),
         "vsix": str(vsix),
         "workspace": str(workspace),
         "python": sys.executable,

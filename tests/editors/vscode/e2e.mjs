@@ -1,5 +1,5 @@
 // The extension in a real VS Code: code-server in Chromium, driven by playwright-core, against
-// the real lstm-complete server and a small trained model. Run by tests/editor/test_vscode.py,
+// the real lstm-complete server and a small trained model. Run by tests/editors/test_vscode.py,
 // which installs what this needs and hands it one JSON argument (see `config` below).
 //
 // Each step asserts what a person would see and saves a screenshot into config.artifacts.
@@ -49,7 +49,8 @@ writeFileSync(path.join(userData, "User", "settings.json"), JSON.stringify({
   "update.mode": "none",
 }, null, 2));
 // Learning off: saving main.py would otherwise start a fine-tuning run in the middle of the test.
-writeWorkspaceSettings({ "lstmComplete.pythonPath": config.python, "lstmComplete.modelPath": config.model, "lstmComplete.learningEnabled": false });
+const workspaceSettings = { "lstmComplete.pythonPath": config.python, "lstmComplete.modelPath": config.model, "lstmComplete.learningEnabled": false };
+writeWorkspaceSettings(workspaceSettings);
 
 let codeServer;
 let browser;
@@ -88,13 +89,18 @@ async function run(page) {
     await page.locator(".tab.active", { hasText: "main.py" }).waitFor({ timeout: STEP_MS });
   });
 
+  await step(page, "the server's work shows as a progress notification", "02-progress", async () => {
+    // The server reports loading the model with $/progress; the toast lasts as long as that does.
+    await page.locator(".notification-toast", { hasText: "lstm-complete: loading the model" }).waitFor({ timeout: READY_MS });
+  });
+
   const statusItem = page.locator(".statusbar-item", { hasText: "LSTM" });
-  await step(page, "the status bar reports the model ready", "02-status-ready", async () => {
+  await step(page, "the status bar reports the model ready", "03-status-ready", async () => {
     await statusItem.filter({ hasText: "LSTM ready" }).waitFor({ timeout: READY_MS });
   });
 
   let ghost = "";
-  await step(page, "typing shows the model's ghost text", "03-ghost-text", async () => {
+  await step(page, "typing shows the model's ghost text", "04-ghost-text", async () => {
     await page.locator(".monaco-editor .view-lines").click();
     await page.keyboard.press("Control+End");
     await page.keyboard.type(TYPED, { delay: 60 });
@@ -110,7 +116,7 @@ async function run(page) {
     console.log(`e2e: ghost text after ${JSON.stringify(TYPED)}: ${JSON.stringify(ghost)}`);
   });
 
-  await step(page, "Tab accepts the ghost text into the buffer", "04-accepted", async () => {
+  await step(page, "Tab accepts the ghost text into the buffer", "05-accepted", async () => {
     await page.keyboard.press("Tab");
     await page.keyboard.press("Escape"); // a next suggestion may appear at once; keep the buffer as it is
     await page.keyboard.press("Control+S");
@@ -125,7 +131,7 @@ async function run(page) {
     }
   });
 
-  await step(page, "the suggestion list shows the model's items", "05-suggestions", async () => {
+  await step(page, "the suggestion list shows the model's items", "06-suggestions", async () => {
     await page.keyboard.press("End");
     await page.keyboard.press("Enter");
     await page.keyboard.type("add_", { delay: 60 });
@@ -136,7 +142,7 @@ async function run(page) {
     if (!/\d% likely$/.test(detail)) throw new Error(`the focused item should carry the model's probability, not ${JSON.stringify(detail)}`);
   }, () => page.keyboard.press("Escape"));
 
-  await step(page, "the status bar item opens the menu of commands", "06-menu", async () => {
+  await step(page, "the status bar item opens the menu of commands", "07-menu", async () => {
     await statusItem.click();
     for (const label of ["Retrain on this workspace", "Resume learning", "Show status", "Restart the server", "Show the output"]) {
       await page.locator(".quick-input-widget .monaco-list-row", { hasText: label }).waitFor({ timeout: STEP_MS });
@@ -144,8 +150,8 @@ async function run(page) {
     await page.mouse.move(700, 450); // off the status bar, so its tooltip covers nothing
   }, () => page.keyboard.press("Escape"));
 
-  await step(page, "a settings change reaches the running server", "07-list-disabled", async () => {
-    writeWorkspaceSettings({ "lstmComplete.pythonPath": config.python, "lstmComplete.modelPath": config.model, "lstmComplete.learningEnabled": false, "lstmComplete.listEnabled": false });
+  await step(page, "a settings change reaches the running server", "08-list-disabled", async () => {
+    writeWorkspaceSettings({ ...workspaceSettings, "lstmComplete.listEnabled": false });
     await retry("the suggestion list to come up empty", STEP_MS, async () => {
       await page.keyboard.press("Escape");
       await page.keyboard.press("Control+Space");
@@ -156,12 +162,14 @@ async function run(page) {
     if (starts !== 1) throw new Error(`the server should have been started once, not ${starts} times`);
   }, () => page.keyboard.press("Escape"));
 
-  await step(page, "a python without the server is reported, with an install action", "08-not-installed", async () => {
-    writeWorkspaceSettings({ "lstmComplete.pythonPath": config.barePython, "lstmComplete.modelPath": config.model });
+  await step(page, "a python without the server is reported, with an install action", "09-not-installed", async () => {
+    writeWorkspaceSettings({ ...workspaceSettings, "lstmComplete.pythonPath": config.barePython });
     const toast = page.locator(".notification-toast", { hasText: "the server is not installed for" });
     await toast.waitFor({ timeout: STEP_MS });
     await toast.locator(".monaco-button", { hasText: "Install" }).waitFor({ timeout: STEP_MS });
-    await statusItem.filter({ hasText: "LSTM not installed" }).waitFor({ timeout: STEP_MS });
+    await statusItem.filter({ hasText: "LSTM not installed" }).click({ timeout: STEP_MS });
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "Install the server" }).waitFor({ timeout: STEP_MS });
+    await page.mouse.move(700, 450);
   });
 }
 
