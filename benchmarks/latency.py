@@ -157,7 +157,7 @@ async def quality(client: LanguageClient, held, corpus_text: str, n: int) -> dic
         result = await ask(client, "inline", uri, line, col)
         got = result.items[0].insert_text if result and result.items else ""
         truth = p.rest_of_line.rstrip()
-        ours += got.rstrip() == truth
+        ours += got.split("\n", 1)[0].rstrip() == truth  # a block suggestion's first line
         copy += copy_baseline(before, corpus_text).rstrip() == truth
         client.text_document_did_close(
             types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))

@@ -17,6 +17,7 @@ from .state_cache import Point, StateCache
 MAX_READ = 4000  # characters read for one request at most; past it, start afresh this far back
 BACKGROUND_SLICE = 500  # characters read per background slice: what a request may wait behind
 CONTEXT_LINES = 3000  # lines looked back for the match model's context, at most
+INLINE_BEAM = 4  # the ghost text is the best of this many: more often the whole line than greedy
 
 __all__ = ["Cancelled", "Engine", "Request"]
 
@@ -128,7 +129,14 @@ class Engine:
         context, logits, state = self._prepare(predictor, req)
         stop = Stop(max_chars=req.settings.maxLength, block=not req.after.strip())
         best = predictor.continuations(
-            context, logits, state, 1, stop, Strategy("greedy"), req.cancelled, req.key
+            context,
+            logits,
+            state,
+            1,
+            stop,
+            Strategy("beam", width=INLINE_BEAM),
+            req.cancelled,
+            req.key,
         )
         return postprocess.clean(best[0].text, req.before, req.after) if best else None
 

@@ -69,6 +69,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--positions", type=int, default=500, help="cursor positions for completion metrics"
     )
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--beam", type=int, default=1, help="beam width for the suggestions (1: greedy)")
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.set_defaults(run=run_eval)
 
@@ -148,7 +149,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     paths, exclude = corpus_paths(args)
     ckpt = load(args.model)
-    figures = evaluate(ckpt, paths, args.positions, args.seed, exclude)
+    figures = evaluate(ckpt, paths, args.positions, args.seed, exclude, beam=args.beam)
     if args.json:
         print_json(figures)
         return 0

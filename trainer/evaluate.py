@@ -14,7 +14,7 @@ from . import scoring
 from .checkpoint import Checkpoint
 from .corpus import SourceFile, collect
 from .match import MatchIndex
-from .sampling import Predictor, Stop
+from .sampling import Predictor, Stop, Strategy
 from .train import join
 
 LONGEST_COPY = 256  # the copy baseline looks for suffixes up to this long
@@ -111,9 +111,11 @@ def completion_scores(pairs: list[tuple[str, str]]) -> dict[str, float]:
     }
 
 
-def suggest_at(predictor: Predictor, targets: list[Position], max_chars: int = 200) -> list[str]:
-    """The model's single best continuation to the end of the line at each position, reading each
-    file once from the top."""
+def suggest_at(
+    predictor: Predictor, targets: list[Position], max_chars: int = 200, beam: int = 1
+) -> list[str]:
+    """The model's single best continuation to the end of the line at each position (greedy, or
+    the best of a beam search of that width), reading each file once from the top."""
     out: dict[int, str] = {}
     by_file: dict[str, list[int]] = {}
     for i, p in enumerate(targets):
@@ -127,8 +129,9 @@ def suggest_at(predictor: Predictor, targets: list[Position], max_chars: int = 2
             offset = targets[i].offset
             logits, state = predictor.feed(text[read:offset], logits, state)
             read = offset
+            strategy = Strategy("greedy") if beam <= 1 else Strategy("beam", width=beam)
             best = predictor.continuations(
-                text[:offset], logits, state, 1, Stop(max_chars=max_chars)
+                text[:offset], logits, state, 1, Stop(max_chars=max_chars), strategy
             )
             out[i] = best[0].text if best else ""
     return [out[i] for i in range(len(targets))]
@@ -142,6 +145,7 @@ def evaluate(
     seed: int = 0,
     exclude: list[str] | None = None,
     device: torch.device | str = "cpu",
+    beam: int = 1,
 ) -> dict[str, Any]:
     """Every figure, on the held-out files of `paths` split as the model's training split them."""
     device = torch.device(device)
@@ -157,7 +161,7 @@ def evaluate(
     )
     targets = positions(held_files, n_positions, seed)
     predictor = Predictor(ckpt, MatchIndex(train_text))
-    ours = suggest_at(predictor, targets)
+    ours = suggest_at(predictor, targets, beam=beam)
     baseline = [copy_baseline(p.before, train_text) for p in targets]
     truths = [p.rest_of_line for p in targets]
     figures.update(completion_scores(list(zip(ours, truths, strict=True))))

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ORDERS = (96, 48, 24, 12, 6)  # context lengths looked up, longest first
+ORDERS = (96, 48, 24, 12, 6, 4)  # context lengths looked up, longest first
 MAX_LENGTH = 256  # a match is measured back this far
-CHAIN_ORDER, SHORT_ORDER = 16, 6  # context lengths the index looks up
+CHAIN_ORDER, SHORT_ORDER = 16, 4  # context lengths the index looks up
 CANDIDATES = 48  # earlier occurrences compared per lookup, at most
-_EDGES = (6, 8, 12, 16, 24, 32, 48, 64)  # length buckets: 0 = no match, then [6, 8), [8, 12), ...
+_EDGES = (4, 8, 12, 16, 24, 32, 48, 64)  # length buckets: 0 = no match, then [4, 8), [8, 12), ...
 N_BUCKETS = len(_EDGES) + 1
-DOCUMENT_WINDOW = 100_000  # how far back the document is searched: keeps a request's cost flat
+DOCUMENT_WINDOW = 20_000  # how far back the document is searched: bounds a lookup's cost
 _PRIME = 0x01000193
 _MASK = 0xFFFFFFFF
 

@@ -50,6 +50,7 @@ class Strategy:
     top_k: int = 0
     top_p: float = 1.0
     seed: int | None = None
+    width: int = 0  # beam width; 0: as many as the continuations asked for (at least 2)
 
 
 @dataclass
@@ -142,7 +143,7 @@ class Predictor:
         context = context[-CONTEXT_TAIL:]
         skip = self.index.spans.get(document) if document else None
         if strategy.kind == "beam":
-            return self._beam(context, logits, state, n, stop, cancelled, skip)
+            return self._beam(context, logits, state, n, stop, strategy, cancelled, skip)
         return self._sample(context, logits, state, n, stop, strategy, cancelled, skip)
 
     def _sample(
@@ -193,10 +194,11 @@ class Predictor:
         state: State,
         n: int,
         stop: Stop,
+        strategy: Strategy,
         cancelled: Callable[[], bool],
         skip: tuple[int, int] | None,
     ) -> list[Suggestion]:
-        width = max(n, 2)
+        width = max(n, 2, strategy.width)
         beams = [_Stream()]
         finished: list[_Stream] = []
         for _ in range(stop.max_chars):
@@ -257,6 +259,9 @@ class Predictor:
                 return
             s.lines += 1
             s.line_start_logprob = s.logprob
+        if ch in " \t" and _trailing_blank(context, s):
+            s.done = True  # a run of blanks after code: alignment at best, a loop at worst
+            return
         if s.lines and ch not in " \t\n" and _opens_dedent(context, s):
             _cut_last_line(s)
             s.done = True
@@ -265,6 +270,12 @@ class Predictor:
         s.text += ch
         if len(s.text) >= stop.max_chars:
             s.done = True
+
+
+def _trailing_blank(context: str, s: _Stream) -> bool:
+    """Would one more blank make four in a row after the line's code?"""
+    line = s.text.rsplit("\n", 1)[-1] if "\n" in s.text else context.rsplit("\n", 1)[-1] + s.text
+    return line.endswith("   ") and bool(line.strip())
 
 
 def _opener(context: str, s: _Stream) -> str:
