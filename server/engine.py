@@ -16,7 +16,6 @@ from .state_cache import Point, StateCache
 
 MAX_READ = 4000  # characters read for one request at most; past it, start afresh this far back
 BACKGROUND_SLICE = 500  # characters read per background slice: what a request may wait behind
-CONTEXT_LINES = 3000  # lines looked back for the match model's context, at most
 INLINE_BEAM = 4  # the ghost text is the best of this many: more often the whole line than greedy
 
 __all__ = ["Cancelled", "Engine", "Request"]
@@ -120,7 +119,11 @@ class Engine:
         logits, state = self._state_at(
             predictor, req.uri, req.lines, req.line, req.col, cancelled=req.cancelled
         )
-        first = max(0, req.line - CONTEXT_LINES)
+        # The match model searches only the last CONTEXT_TAIL characters: gather just those.
+        first, chars = req.line, len(req.before)
+        while first > 0 and chars < CONTEXT_TAIL:
+            first -= 1
+            chars += len(req.lines[first])
         context = ("".join(req.lines[first : req.line]) + req.before)[-CONTEXT_TAIL:]
         return context, logits, state
 

@@ -49,6 +49,7 @@ class Server(LanguageServer):
         self.reading: dict[str, asyncio.TimerHandle] = {}
         self.progress_token: str | None = None
         self.pending_problems: list[str] = []  # settings problems seen before the client can hear
+        self.excluded: pathspec.GitIgnoreSpec | None = None  # compiled settings.exclude
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def close(self) -> None:
@@ -119,10 +120,16 @@ class Server(LanguageServer):
         """Only Python documents outside the excluded patterns get suggestions."""
         if doc.language_id not in (None, "python") and not doc.uri.endswith((".py", ".pyi")):
             return False
-        if not self.settings.exclude:
+        if self.excluded is None:
             return True
-        rel = self.key(doc) or Path(doc.path).name
-        return not pathspec.GitIgnoreSpec.from_lines(self.settings.exclude).match_file(rel)
+        return not self.excluded.match_file(self.key(doc) or Path(doc.path).name)
+
+    def configure(self, raw: Any) -> list[str]:
+        """Take settings from the client; the problems with them, one line each."""
+        self.settings, problems = settings_module.parse(raw, self.settings)
+        patterns = self.settings.exclude
+        self.excluded = pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
+        return problems
 
     def request(self, uri: str, position: types.Position, kind: str) -> Request | None:
         doc = self.workspace.text_documents.get(uri)
@@ -195,7 +202,7 @@ def build(
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: Server, params: types.InitializeParams) -> None:
-        ls.settings, ls.pending_problems = settings_module.parse(params.initialization_options)
+        ls.pending_problems = ls.configure(params.initialization_options)
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: Server, _params: types.InitializedParams) -> None:
@@ -206,8 +213,7 @@ def build(
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: Server, params: types.DidChangeConfigurationParams) -> None:
-        ls.settings, problems = settings_module.parse(params.settings, ls.settings)
-        for problem in problems:
+        for problem in ls.configure(params.settings):
             ls.message("warning", problem)
         ls.models.configure(ls.root(), ls.settings)
 

@@ -30,11 +30,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from torch import nn
 from torch.nn import functional as F
 
 from .checkpoint import read_metrics
-from .model import PRESETS, preset
+from .model import PRESETS, CharLSTM, preset
 from .train import TrainConfig, TrainError, pick_device, train
 from .vocab import Vocab
 
@@ -76,26 +75,15 @@ class BareStep:
 
     def __init__(self, size: str, device: torch.device, batch: int, seq_len: int, bf16: bool):
         cfg = preset(size, Vocab.default().size)
-        self.embed = nn.Embedding(cfg.vocab_size, cfg.embed_dim)
-        self.lstm = nn.LSTM(
-            cfg.embed_dim,
-            cfg.hidden_size,
-            cfg.num_layers,
-            batch_first=True,
-            dropout=cfg.dropout if cfg.num_layers > 1 else 0.0,
-        )
-        self.drop = nn.Dropout(cfg.dropout)
-        self.head = nn.Linear(cfg.hidden_size, cfg.vocab_size)
-        modules = nn.ModuleList([self.embed, self.lstm, self.drop, self.head]).to(device).train()
-        self.optimizer = torch.optim.AdamW(modules.parameters(), lr=1e-3, weight_decay=0.01)
+        self.model = CharLSTM(cfg).to(device).train()
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=1e-3, weight_decay=0.01)
         self.x = torch.randint(cfg.vocab_size, (batch, seq_len), device=device)
         self.y = torch.randint(cfg.vocab_size, (batch, seq_len), device=device)
         self.device, self.bf16, self.vocab_size = device, bf16, cfg.vocab_size
 
     def step(self) -> None:
         with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-            out, _ = self.lstm(self.embed(self.x))
-            logits = self.head(self.drop(out))
+            logits, _ = self.model(self.x)
         loss = F.cross_entropy(logits.float().reshape(-1, self.vocab_size), self.y.reshape(-1))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

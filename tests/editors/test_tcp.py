@@ -4,18 +4,16 @@ host:port, for one): two clients connected to one `serve --tcp` at the same time
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 from tests.conftest import MODULE
-from tests.server.lsp import complete, inline, open_document
+from tests.server.lsp import complete, connect_tcp, inline, open_document
+from tests.server.lsp import tcp_server as serve_tcp
 from tests.server.test_lsp import cut_after
 
 KILO = textwrap.dedent(MODULE).format(name="Kilo", lower="kilo")
@@ -23,46 +21,8 @@ KILO = textwrap.dedent(MODULE).format(name="Kilo", lower="kilo")
 
 @pytest.fixture
 def tcp_server(tiny_model: Path) -> Iterator[tuple[str, int]]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server",
-            "serve",
-            "--tcp",
-            "--port",
-            "0",
-            "--model",
-            str(tiny_model),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        announced = proc.stdout.readline().strip()
-        assert announced.startswith("lstm-complete: listening on "), announced
-        host, port = announced.rsplit(" ", 1)[1].rsplit(":", 1)
-        yield host, int(port)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-async def connect(host: str, port: int, root: Path) -> LanguageClient:
-    client = LanguageClient("test", "1")
-    await client.start_tcp(host, port)
-    await client.initialize_async(
-        types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=root.as_uri())
-    )
-    client.initialized(types.InitializedParams())
-    for _ in range(300):
-        now = await client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="lstm-complete.status")
-        )
-        if now["state"] == "ready":
-            return client
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the server stayed {now}")
+    with serve_tcp(tiny_model) as address:
+        yield address
 
 
 async def suggestions(
@@ -87,7 +47,7 @@ async def test_two_clients_connected_at_once_both_get_completions(
     text, line, col = cut_after(KILO, "self.items.app")
     expected = (["end(item)"], "append(item)")
 
-    first, second = await asyncio.gather(*(connect(host, port, corpus_dir) for _ in range(2)))
+    first, second = await asyncio.gather(*(connect_tcp(host, port, corpus_dir) for _ in range(2)))
     uri_first = open_document(first, corpus_dir / "kilo.py", text)
     uri_second = open_document(second, corpus_dir / "kilo.py", text)
     # Both ask at once: each connection has its own documents and its own model thread.

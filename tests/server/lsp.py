@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.lsp.client import LanguageClient as PyglsClient
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 
@@ -101,3 +103,39 @@ async def complete(
             position=types.Position(line=line, character=character),
         )
     )
+
+
+@contextlib.contextmanager
+def tcp_server(model: Path) -> Iterator[tuple[str, int]]:
+    """`serve --tcp --port 0` as a subprocess: the host and port it announces."""
+    proc = subprocess.Popen(
+        [*server_command("--tcp", "--port", "0", "--model", str(model))],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        announced = proc.stdout.readline().strip()
+        assert announced.startswith("lstm-complete: listening on "), announced
+        host, port = announced.rsplit(" ", 1)[1].rsplit(":", 1)
+        yield host, int(port)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def connect_tcp(host: str, port: int, root: Path) -> PyglsClient:
+    """A client over TCP, initialized, once the server says its model is ready."""
+    client = PyglsClient("test", "1")
+    await client.start_tcp(host, port)
+    await client.initialize_async(
+        types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=root.as_uri())
+    )
+    client.initialized(types.InitializedParams())
+    for _ in range(300):
+        now = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="lstm-complete.status")
+        )
+        if now["state"] == "ready":
+            return client
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the server stayed {now}")

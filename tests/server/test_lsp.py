@@ -5,17 +5,23 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import subprocess
-import sys
 import textwrap
 
 import pytest
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient as PyglsClient
 
 from tests.conftest import MODULE
 
-from .lsp import complete, inline, open_document, session, status, wait_for_state
+from .lsp import (
+    complete,
+    connect_tcp,
+    inline,
+    open_document,
+    session,
+    status,
+    tcp_server,
+    wait_for_state,
+)
 
 KILO = textwrap.dedent(MODULE).format(name="Kilo", lower="kilo")
 
@@ -212,42 +218,11 @@ async def test_a_bad_model_is_reported_and_the_server_stays_up(
 
 
 def test_tcp_serves_clients_one_after_another_on_loopback(tiny_model, corpus_dir):
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server",
-            "serve",
-            "--tcp",
-            "--port",
-            "0",
-            "--model",
-            str(tiny_model),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        announced = proc.stdout.readline().strip()
-        host, port = announced.rsplit(" ", 1)[1].rsplit(":", 1)
+    with tcp_server(tiny_model) as (host, port):
         assert host == "127.0.0.1"
 
         async def one_client() -> str:
-            client = PyglsClient("test", "1")
-            await client.start_tcp(host, int(port))
-            await client.initialize_async(
-                types.InitializeParams(
-                    capabilities=types.ClientCapabilities(), root_uri=corpus_dir.as_uri()
-                )
-            )
-            client.initialized(types.InitializedParams())
-            for _ in range(100):
-                now = await client.workspace_execute_command_async(
-                    types.ExecuteCommandParams(command="lstm-complete.status")
-                )
-                if now["state"] == "ready":
-                    break
-                await asyncio.sleep(0.1)
+            client = await connect_tcp(host, port, corpus_dir)
             text, line, col = cut_after(KILO, "self.items.app")
             uri = open_document(client, corpus_dir / "kilo.py", text)
             found = await inline(client, uri, line, col)
@@ -259,9 +234,6 @@ def test_tcp_serves_clients_one_after_another_on_loopback(tiny_model, corpus_dir
         first = asyncio.run(one_client())
         second = asyncio.run(one_client())
         assert first == second == json.dumps(["end(item)"])
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 async def test_cold_start_answers_from_the_base_model_then_switches(
