@@ -70,7 +70,7 @@ class Engine:
         if not self.use_cache:
             logits, state = predictor.start()
             return predictor.feed(_text_between(lines, 0, 0, line, col), logits, state)
-        doc = self.cache.get(uri, len(lines))
+        doc = self.cache.get(uri, len(lines), predictor)
         epoch = doc.epoch
         start = doc.nearest(line, col)
         if start is None:
@@ -94,7 +94,7 @@ class Engine:
             at_line, at_col = at_line + 1, 0
             points.append(Point(at_line, 0, logits, state))
         cursor = Point(line, col, logits, state) if col else None
-        self.cache.store(uri, epoch, points, cursor)
+        self.cache.store(uri, epoch, points, cursor, predictor)
         return logits, state
 
     def read_ahead(self, predictor: Predictor, uri: str, lines: list[str]) -> int | None:
@@ -102,7 +102,7 @@ class Engine:
         once the whole document has checkpoints. Run between requests after a document opens."""
         if not self.use_cache:
             return None
-        doc = self.cache.get(uri, len(lines))
+        doc = self.cache.get(uri, len(lines), predictor)
         have = doc.lines[-1] if doc.lines else 0
         if have + doc.stride > len(lines) - 1:
             return None

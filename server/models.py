@@ -1,10 +1,11 @@
-"""Which model answers, loading it off the request path, and the cold start: with no model for
-the workspace, answer from the shipped base model while fine-tuning one in the background."""
+"""Which model answers, and loading it off the request path. A new model is swapped in whole,
+between requests, once it is loaded and indexed: until then the old one keeps answering."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,13 +18,12 @@ from trainer.sampling import Predictor
 from trainer.train import TrainError, pick_device
 
 from .settings import Settings
-from .training_process import TrainingProcess
 
 log = logging.getLogger(__name__)
 
 
 class Listener(Protocol):
-    """What the model manager tells the editor (called from background threads)."""
+    """What the model manager and the learner tell the editor (called from background threads)."""
 
     def message(self, level: str, text: str) -> None: ...
     def progress(self, title: str, fraction: float | None, text: str) -> None: ...
@@ -40,19 +40,20 @@ class Choice:
 
 class Models:
     def __init__(
-        self, listener: Listener, override: Path | None = None, cold_start_minutes: float = 3.0
+        self,
+        listener: Listener,
+        override: Path | None = None,
+        loaded: Callable[[Choice], None] = lambda _choice: None,
     ):
         self.listener = listener
         self.override = override  # --model on the command line beats the settings
-        self.cold_start_minutes = cold_start_minutes
+        self.loaded = loaded  # told of every model put into service
         self.predictor: Predictor | None = None
         self.choice: Choice | None = None
         self.state = "no-model"
         self.message: str | None = None
-        self.progress: tuple[str, float] | None = None
         self.root: Path | None = None
         self.exclude: list[str] = []
-        self.training: TrainingProcess | None = None
         self.indexed_chars: int | None = None  # the workspace text the match model searches
         self._lock = threading.Lock()
 
@@ -77,12 +78,19 @@ class Models:
         choice = self.choose(root, settings)
         if choice == self.choice and self.state != "error":
             return
-        self.choice = choice
-        threading.Thread(target=self._load, args=(choice, settings), daemon=True).start()
+        self.switch(choice)
 
-    def _load(self, choice: Choice, settings: Settings) -> None:
+    def switch(self, choice: Choice) -> None:
+        """Load `choice` in the background and put it into service (again, if it is the one
+        serving: its folder has new weights)."""
+        self.choice = choice
+        threading.Thread(target=self._load, args=(choice,), daemon=True).start()
+
+    def _load(self, choice: Choice) -> None:
         with self._lock:
-            self.state, self.message = "loading", None
+            serving = self.predictor is not None
+            if not serving:
+                self.state, self.message = "loading", None
             self.listener.progress("lstm-complete: loading the model", None, str(choice.path))
             try:
                 ckpt = checkpoint.load(choice.path, pick_device(choice.device))
@@ -91,23 +99,28 @@ class Models:
                 if not isinstance(err, checkpoint.CheckpointError | TrainError):
                     log.exception("loading %s", choice.path)
                     err = f"{choice.path}: cannot be loaded ({type(err).__name__}: {err})"
-                self.predictor = None
-                self.state, self.message = "error", str(err)
                 self.listener.progress_done("no model")
+                if serving:
+                    self.message = f"{err}; still answering with the previous model"
+                    self.listener.message("warning", f"lstm-complete: {self.message}")
+                    return
+                self.state, self.message = "error", str(err)
                 self.listener.message("error", f"lstm-complete: {err}")
                 self.listener.model_changed()
                 return
-            self.predictor = predictor
-            self.state = "ready"
-            self.listener.model_changed()
+            if not serving:  # answer at once; the match index follows
+                self.predictor, self.state, self.message = predictor, "ready", None
+                self.listener.model_changed()
             self.listener.progress("lstm-complete: indexing the workspace", None, "")
             index = self._index()
-            if index is not None and self.choice == choice:
-                self.predictor = Predictor(ckpt, index)
-                self.indexed_chars = len(index.text)
+            if self.choice == choice:
+                self.predictor = Predictor(ckpt, index) if index is not None else predictor
+                self.indexed_chars = len(index.text) if index is not None else None
+                self.state, self.message = "ready", None
+                self.listener.model_changed()
             self.listener.progress_done("ready")
-        if choice.is_base and self.root is not None and settings.learningEnabled:
-            self.start_training(from_base=True)
+        if self.choice == choice:
+            self.loaded(choice)
 
     def _index(self) -> MatchIndex | None:
         if self.root is None:
@@ -119,43 +132,7 @@ class Models:
             log.info("no match index: %s", err)
             return None
 
-    def start_training(self, from_base: bool) -> None:
-        """Fine-tune a model for the workspace in the background; switch to it when it is done."""
-        if self.root is None or (self.training is not None and self.training.running()):
-            return
-        out = default_model_dir(self.root)
-        args = [str(self.root), "--out", str(out), "--minutes", str(self.cold_start_minutes)]
-        for pattern in self.exclude:
-            args += ["--exclude", pattern]
-        title = "lstm-complete: learning this workspace"
-        self.state = "training"
-        self.progress = (title, 0.0)
-        self.listener.progress(title, 0.0, "starting")
-
-        def on_progress(fraction: float, text: str) -> None:
-            self.progress = (title, fraction)
-            self.listener.progress(title, fraction, text)
-
-        def on_exit(ok: bool, text: str) -> None:
-            self.progress = None
-            self.training = None
-            if ok:
-                self.listener.progress_done("learned")
-                self.choice = Choice(out, False, self.choice.device if self.choice else "auto")
-                self._load(self.choice, Settings(learningEnabled=False))
-            else:
-                self.state = "ready" if self.predictor is not None else "error"
-                self.message = f"training failed: {text}"
-                self.listener.progress_done("training failed")
-                self.listener.message("warning", f"lstm-complete: {self.message}")
-
-        self.training = TrainingProcess(args, on_progress, on_exit)
-
-    def stop(self) -> None:
-        if self.training is not None:
-            self.training.stop()
-
-    def status(self, settings: Settings) -> dict[str, Any]:
+    def status(self) -> dict[str, Any]:
         model = None
         predictor = self.predictor
         if predictor is not None and self.choice is not None:
@@ -167,9 +144,6 @@ class Models:
                 "heldOutBpc": info.get("held_out_bpc"),
                 "isBase": predictor.checkpoint.path == BASE_MODEL.absolute(),
             }
-        progress = None
-        if self.progress is not None:
-            progress = {"title": self.progress[0], "percentage": round(100 * self.progress[1])}
         state, message = self.state, self.message
         if state == "loading":
             state, message = "no-model", f"loading {self.choice.path if self.choice else ''}"
@@ -177,8 +151,5 @@ class Models:
             "state": state,
             "message": message,
             "model": model,
-            "queue": [],
-            "learning": settings.learningEnabled,
-            "progress": progress,
             "indexedChars": self.indexed_chars,
         }

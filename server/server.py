@@ -1,4 +1,5 @@
-"""The language server: thin LSP handlers over the engine, the state cache and the models."""
+"""The language server: thin LSP handlers over the engine, the state cache, the models and the
+learner."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from typing import Any
 
 import pathspec
 from lsprotocol import types
+from pygls import uris
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
 from . import settings as settings_module
 from .engine import Cancelled, Engine, Request
+from .learning import Learner
 from .models import Models
 from .state_cache import StateCache
 from .worker import BACKGROUND, Worker
@@ -43,7 +46,9 @@ class Server(LanguageServer):
         self.cache = StateCache()
         self.engine = Engine(self.cache, use_cache)
         self.worker = Worker()
-        self.models = Models(self, model, cold_start_minutes)
+        self.models = Models(self, model)
+        self.learner = Learner(self.models, self, cold_start_minutes)
+        self.models.loaded = self.learner.model_loaded
         # per document and kind of request, the id of the newest: it supersedes older ones
         self.newest: dict[tuple[str, str], int] = {}
         self.reading: dict[str, asyncio.TimerHandle] = {}
@@ -53,8 +58,8 @@ class Server(LanguageServer):
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def close(self) -> None:
-        """Stop background work: training, and the model thread."""
-        self.models.stop()
+        """Stop background work: watching, training, and the model thread."""
+        self.learner.stop()
         self.worker.stop()
 
     # What the models report, from background threads, reaches the client on the event loop.
@@ -75,8 +80,7 @@ class Server(LanguageServer):
         self._soon(self._progress_end, text)
 
     def model_changed(self) -> None:
-        self.cache.clear()
-        self._soon(self._read_open_documents)
+        self._soon(self._read_open_documents)  # the cache notices the new model by itself
 
     def _progress(self, title: str, fraction: float | None, text: str) -> None:
         percentage = None if fraction is None else round(100 * fraction)
@@ -187,6 +191,12 @@ class Server(LanguageServer):
 
         future.add_done_callback(next_slice)
 
+    def touched(self, uri: str) -> None:
+        """The editor says a file was saved, created or deleted."""
+        path = uris.to_fs_path(uri)
+        if path and path.endswith(".py"):
+            self.learner.touched(Path(path))
+
     def _read_open_documents(self) -> None:
         for uri in list(self.workspace.text_documents):
             self.schedule_read(uri, 0.0)
@@ -209,13 +219,24 @@ def build(
         ls.loop = asyncio.get_running_loop()
         for problem in ls.pending_problems:
             ls.message("warning", problem)
+        ls.learner.configure(ls.root(), ls.settings)
         ls.models.configure(ls.root(), ls.settings)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: Server, params: types.DidChangeConfigurationParams) -> None:
         for problem in ls.configure(params.settings):
             ls.message("warning", problem)
+        ls.learner.configure(ls.root(), ls.settings)
         ls.models.configure(ls.root(), ls.settings)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: Server, params: types.DidSaveTextDocumentParams) -> None:
+        ls.touched(params.text_document.uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: Server, params: types.DidChangeWatchedFilesParams) -> None:
+        for change in params.changes:
+            ls.touched(change.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: Server, params: types.DidOpenTextDocumentParams) -> None:
@@ -299,7 +320,27 @@ def build(
 
     @server.command("lstm-complete.status")
     def status(ls: Server, *_args) -> dict[str, Any]:
-        return ls.models.status(ls.settings)
+        found = {**ls.models.status(), **ls.learner.status()}
+        if found["training"] and found["state"] == "ready":
+            found["state"] = "training"
+        return found
+
+    @server.command("lstm-complete.retrain")
+    def retrain(ls: Server, *_args) -> dict[str, Any]:
+        problem = ls.learner.start_full()
+        if problem:
+            ls.message("warning", f"lstm-complete: cannot retrain: {problem}")
+        return {"started": problem is None, "message": problem}
+
+    @server.command("lstm-complete.pause")
+    def pause(ls: Server, *_args) -> dict[str, Any]:
+        ls.learner.pause()
+        return {"learning": ls.learner.learning}
+
+    @server.command("lstm-complete.resume")
+    def resume(ls: Server, *_args) -> dict[str, Any]:
+        ls.learner.resume()
+        return {"learning": ls.learner.learning}
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: Server, *_args) -> None:

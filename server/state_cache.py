@@ -73,10 +73,14 @@ class StateCache:
         self.per_document = per_document
         self.total = total
         self.docs: OrderedDict[str, DocumentStates] = OrderedDict()
+        self.model: object = None  # what computed the states: another model starts from nothing
         self.lock = threading.RLock()
 
-    def get(self, uri: str, line_count: int) -> DocumentStates:
+    def get(self, uri: str, line_count: int, model: object) -> DocumentStates:
         with self.lock:
+            if model is not self.model:
+                self.docs.clear()
+                self.model = model
             doc = self.docs.get(uri)
             if doc is None:
                 doc = self.docs[uri] = DocumentStates()
@@ -98,15 +102,14 @@ class StateCache:
         with self.lock:
             self.docs.pop(uri, None)
 
-    def clear(self) -> None:
-        """Every state belongs to one model: a new model starts from nothing."""
-        with self.lock:
-            self.docs.clear()
-
-    def store(self, uri: str, epoch: int, points: list[Point], cursor: Point | None) -> None:
+    def store(
+        self, uri: str, epoch: int, points: list[Point], cursor: Point | None, model: object
+    ) -> None:
+        """Keep states computed by `model` from the text of `epoch`, unless either is gone (a
+        request that began before an edit or a model swap must not store what it read)."""
         with self.lock:
             doc = self.docs.get(uri)
-            if doc is None or doc.epoch != epoch:
+            if doc is None or doc.epoch != epoch or model is not self.model:
                 return
             for p in points:
                 doc.add_line_start(p)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from typing import Any
 
 
 class TrainingProcess:
@@ -17,8 +18,10 @@ class TrainingProcess:
         self,
         args: list[str],
         on_progress: Callable[[float, str], None],
-        on_exit: Callable[[bool, str], None],
+        on_exit: Callable[[int, str, dict[str, Any] | None], None],
     ) -> None:
+        """`on_exit(status, last line of output, result)`: the result is what the command printed
+        as {"result": ...}, if anything."""
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         command = [
             sys.executable,
@@ -42,21 +45,23 @@ class TrainingProcess:
         threading.Thread(target=self._follow, name="lstm-complete-training", daemon=True).start()
 
     def _follow(self) -> None:
-        last = ""
+        last, result = "", None
         assert self._proc.stdout is not None
         for line in self._proc.stdout:
             line = line.strip()
             if line.startswith("{"):
                 try:
                     row = json.loads(line)
-                    self._on_progress(float(row["progress"]), str(row["message"]))
+                    if "result" in row:
+                        result = row["result"]
+                    else:
+                        self._on_progress(float(row["progress"]), str(row["message"]))
                     continue
-                except (ValueError, KeyError):
+                except (ValueError, KeyError, TypeError):
                     pass
             if line:
                 last = line
-        code = self._proc.wait()
-        self._on_exit(code == 0, last if code else "done")
+        self._on_exit(self._proc.wait(), last, result)
 
     def running(self) -> bool:
         return self._proc.poll() is None

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import sysconfig
+from collections.abc import Callable
 from pathlib import Path
 
 from .checkpoint import CheckpointError
@@ -14,6 +15,7 @@ from .corpus import DEFAULT_MAX_BYTES, CorpusError
 from .model import DEFAULT_PRESET, PRESETS
 from .paths import BASE_MODEL, default_model_dir
 from .train import TrainConfig, TrainError
+from .update import UpdateConfig
 
 # The standard library of the running interpreter: a corpus every machine has. Its own test
 # suite is left out (it is mostly fixtures, some deliberately undecodable).
@@ -44,6 +46,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the training saved in --out")
     p.add_argument("--from-scratch", action="store_true", help="do not start from the base model")
+    p.add_argument(
+        "--update",
+        action="store_true",
+        help="bring the model in --out up to date with the files changed since it was trained",
+    )
+    p.add_argument(
+        "--max-regression",
+        type=float,
+        default=UpdateConfig.margin,
+        help="with --update: bits/char of held-out loss an update may add and still be kept",
+    )
     p.add_argument(
         "--lr", type=float, help="peak learning rate (3e-3 from scratch, 1e-3 fine-tuning)"
     )
@@ -109,9 +122,17 @@ def run_train(args: argparse.Namespace) -> int:
     paths, exclude = corpus_paths(args)
     if args.threads:
         torch.set_num_threads(args.threads)
+    out = args.out or default_model_dir(paths[0])
+    report = None
+    if args.progress_json:
+
+        def report(fraction: float, message: str) -> None:
+            print(json.dumps({"progress": round(fraction, 4), "message": message}), flush=True)
+
+    if args.update:
+        return run_update(args, paths, exclude, out, report)
     if args.minutes is None and args.steps is None and args.epochs is None:
         args.minutes = 10.0
-    out = args.out or default_model_dir(paths[0])
     cfg = TrainConfig(
         size=args.size,
         batch_size=args.batch_size,
@@ -133,14 +154,38 @@ def run_train(args: argparse.Namespace) -> int:
         raise UsageError(f"the base model is missing from {base}; use --from-scratch")
     if os.environ.get("RANK", "0") == "0":  # under torchrun, one line, not one per process
         print(f"model folder: {out}", flush=True)
-    report = None
-    if args.progress_json:
-
-        def report(fraction: float, message: str) -> None:
-            print(json.dumps({"progress": round(fraction, 4), "message": message}), flush=True)
-
     result = train(paths, out, cfg, resume=args.resume, base=base, progress=report)
     return 130 if result.interrupted else 0
+
+
+def run_update(
+    args: argparse.Namespace,
+    paths: list[Path],
+    exclude: list[str],
+    out: Path,
+    report: Callable[[float, str], None] | None,
+) -> int:
+    from .update import update
+
+    if not (out / "config.json").exists():
+        raise UsageError(f"{out}: no model to update; train one first (without --update)")
+    cfg = UpdateConfig(
+        seed=args.seed,
+        device=args.device,
+        bf16=not args.fp32,
+        max_bytes=args.max_bytes,
+        exclude=exclude,
+        margin=args.max_regression,
+    )
+    if args.lr is not None:
+        cfg.lr = args.lr
+    if args.minutes is not None:
+        cfg.seconds = args.minutes * 60
+    print(f"model folder: {out}", flush=True)
+    result = update(out, paths, cfg, progress=report)
+    if args.progress_json:
+        print(json.dumps({"result": result.to_dict()}), flush=True)
+    return 0
 
 
 def run_eval(args: argparse.Namespace) -> int:

@@ -114,3 +114,12 @@ def summarize(s: ScoringSet, scores: ModelScores, mixer: match.Mixer) -> dict[st
         "next_char_accuracy_lstm": float((scores.top == s.targets).mean()),
         "chars": len(s),
     }
+
+
+def lstm_bpc(model: CharLSTM, vocab: Vocab, text: str, device: torch.device, bf16: bool) -> float:
+    """Bits per character of the LSTM alone on `text`: what a change of weights alone moves."""
+    ids = vocab.encode_codes(match.codes_of(text)).astype(np.int64)
+    nothing = np.full(len(ids) - 1, -1, dtype=np.int64)
+    s = ScoringSet(ids[:-1], ids[1:], nothing, np.zeros_like(nothing))
+    scores = model_scores(model, s, device, bf16)
+    return float(-np.log2(np.maximum(scores.p_true, 1e-12)).mean())

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from . import checkpoint, scoring
 from .corpus import DEFAULT_MAX_BYTES, SourceFile, collect
-from .model import DEFAULT_PRESET, CharLSTM, preset
+from .model import DEFAULT_PRESET, CharLSTM, State, preset
 from .paths import BASE_MODEL
 from .vocab import Vocab
 
@@ -109,6 +109,26 @@ def learning_rate(cfg: TrainConfig, peak: float, step: int, progress: float) -> 
         return peak * (step + 1) / cfg.warmup_steps
     floor = peak * cfg.min_lr_ratio
     return floor + (peak - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def train_step(
+    net: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    carried: State,
+    grad_clip: float,
+    bf16: bool,
+) -> tuple[torch.Tensor, State]:
+    """One step of truncated backpropagation: the loss, and the state to carry (detached)."""
+    with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16, enabled=bf16):
+        logits, carried = net(x, carried)
+    loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(net.parameters(), grad_clip)
+    optimizer.step()
+    return loss.detach(), (carried[0].detach().float(), carried[1].detach().float())
 
 
 def join(files: list[SourceFile]) -> str:
@@ -282,14 +302,7 @@ def train(
             x, y = (t.to(device) for t in streams.chunk(step))
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(cfg, peak, step, done_fraction())
-            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-                logits, carried = net(x, carried)
-            loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            optimizer.step()
-            carried = (carried[0].detach().float(), carried[1].detach().float())
+            loss, carried = train_step(net, optimizer, x, y, carried, cfg.grad_clip, cfg.bf16)
             step += 1
             elapsed += time.perf_counter() - t0
             window_chars += x.numel() * world

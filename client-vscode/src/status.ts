@@ -10,6 +10,15 @@ export interface ModelInfo {
   isBase: boolean;
 }
 
+export interface LastUpdate {
+  files: string[];
+  seconds: number;
+  heldOutBpcBefore: number | null;
+  heldOutBpc: number | null;
+  /** null: there was nothing to learn (only deletions). */
+  accepted: boolean | null;
+}
+
 export interface ServerStatus {
   state: ModelState;
   message: string | null;
@@ -17,6 +26,7 @@ export interface ServerStatus {
   queue: { path: string; reason: string }[];
   learning: boolean;
   progress: { title: string; percentage: number } | null;
+  lastUpdate: LastUpdate | null;
 }
 
 const STATES: readonly ModelState[] = ["ready", "training", "no-model", "error"];
@@ -35,6 +45,7 @@ export function parseStatus(value: unknown): ServerStatus {
     queue: absent(obj.queue) ? [] : list(obj.queue, "status.queue").map(parseQueued),
     learning: boolean(obj.learning, "status.learning"),
     progress: absent(obj.progress) ? null : parseProgress(obj.progress),
+    lastUpdate: absent(obj.lastUpdate) ? null : parseLastUpdate(obj.lastUpdate),
   };
 }
 
@@ -56,6 +67,18 @@ function parseModel(value: unknown): ModelInfo {
 function parseQueued(value: unknown): ServerStatus["queue"][number] {
   const obj = record(value, "status.queue[]");
   return { path: string(obj.path, "status.queue[].path"), reason: string(obj.reason, "status.queue[].reason") };
+}
+
+function parseLastUpdate(value: unknown): LastUpdate {
+  const obj = record(value, "status.lastUpdate");
+  const optional = (v: unknown, name: string) => (absent(v) ? null : number(v, name));
+  return {
+    files: list(obj.files, "status.lastUpdate.files").map((f) => string(f, "status.lastUpdate.files[]")),
+    seconds: number(obj.seconds, "status.lastUpdate.seconds"),
+    heldOutBpcBefore: optional(obj.heldOutBpcBefore, "status.lastUpdate.heldOutBpcBefore"),
+    heldOutBpc: optional(obj.heldOutBpc, "status.lastUpdate.heldOutBpc"),
+    accepted: absent(obj.accepted) ? null : boolean(obj.accepted, "status.lastUpdate.accepted"),
+  };
 }
 
 function parseProgress(value: unknown): NonNullable<ServerStatus["progress"]> {
@@ -186,7 +209,19 @@ export function statusDetails(status: ServerStatus): string[] {
   if (status.queue.length > 0) {
     lines.push(`Waiting to learn: ${status.queue.map((q) => `${q.path} (${q.reason})`).join(", ")}`);
   }
+  if (status.lastUpdate !== null) lines.push(lastUpdateLine(status.lastUpdate));
   return lines;
+}
+
+function lastUpdateLine(update: LastUpdate): string {
+  const files = update.files.length === 1 ? update.files[0] : `${String(update.files.length)} files`;
+  const took = `${update.seconds.toFixed(1)} s`;
+  if (update.accepted === null) return `Last update: ${files}, nothing to learn (${took})`;
+  const figure =
+    update.heldOutBpcBefore !== null && update.heldOutBpc !== null
+      ? `, held-out ${update.heldOutBpcBefore.toFixed(3)} -> ${update.heldOutBpc.toFixed(3)} bits/char`
+      : "";
+  return `Last update: ${files}, ${update.accepted ? "learned" : "rejected, previous weights kept"} in ${took}${figure}`;
 }
 
 function count(n: number): string {

@@ -91,6 +91,20 @@ describe("statusDetails", () => {
     assert.ok(lines.includes("Waiting to learn: a.py (saved)"));
     assert.ok(!lines.some((line) => line.includes("Held-out")));
   });
+
+  it("describes the last update, kept or rejected", () => {
+    const lastUpdate = { files: ["a.py"], seconds: 12.34, heldOutBpcBefore: 1.2, heldOutBpc: 1.25, accepted: false };
+    const parsed = parseStatus({ ...ready, lastUpdate: { ...lastUpdate, number: 1, finishedAt: 0 } });
+    assert.deepEqual(parsed.lastUpdate, lastUpdate);
+    assert.ok(
+      statusDetails(parsed).includes(
+        "Last update: a.py, rejected, previous weights kept in 12.3 s, held-out 1.200 -> 1.250 bits/char",
+      ),
+    );
+    const learned = status({ lastUpdate: { ...lastUpdate, files: ["a.py", "b.py"], accepted: true } });
+    assert.ok(statusDetails(learned).some((line) => line.startsWith("Last update: 2 files, learned in 12.3 s")));
+    assert.throws(() => parseStatus({ ...ready, lastUpdate: { ...lastUpdate, seconds: "soon" } }), /lastUpdate\.seconds/);
+  });
 });
 
 describe("menuItems", () => {

@@ -29,6 +29,9 @@ def test_post_processing():
     assert clean("'abc' + d", "s = ", "") == "'abc' + d"
 
 
+MODEL = object()  # stands for the model that computed the states
+
+
 def point(line, col=0):
     zeros = torch.zeros(1, 1, 2)
     return Point(line, col, torch.zeros(1, 3), (zeros, zeros))
@@ -36,8 +39,8 @@ def point(line, col=0):
 
 def test_an_edit_drops_only_later_checkpoints():
     cache = StateCache(per_document=100, total=1000)
-    doc = cache.get("a", 50)
-    cache.store("a", doc.epoch, [point(i) for i in range(1, 20)], point(10, 7))
+    doc = cache.get("a", 50, MODEL)
+    cache.store("a", doc.epoch, [point(i) for i in range(1, 20)], point(10, 7), MODEL)
     cache.edited("a", 10, 7)  # typing at the cursor keeps the cursor's own state
     assert doc.lines == list(range(1, 11)) and doc.cursor is not None
     assert doc.nearest(10, 9).col == 7
@@ -47,17 +50,27 @@ def test_an_edit_drops_only_later_checkpoints():
 
 def test_stale_work_is_not_stored_and_memory_is_bounded():
     cache = StateCache(per_document=10, total=25)
-    doc = cache.get("a", 100)  # 100 lines, cap 10: every 10th line
+    doc = cache.get("a", 100, MODEL)  # 100 lines, cap 10: every 10th line
     epoch = doc.epoch
     cache.edited("a", 0, 0)
-    cache.store("a", epoch, [point(10)], None)
+    cache.store("a", epoch, [point(10)], None, MODEL)
     assert doc.lines == []
-    cache.store("a", doc.epoch, [point(i) for i in range(1, 100)], None)
+    cache.store("a", doc.epoch, [point(i) for i in range(1, 100)], None, MODEL)
     assert doc.lines == list(range(10, 100, 10))
     for uri in "bcd":
-        d = cache.get(uri, 10)
-        cache.store(uri, d.epoch, [point(i) for i in range(1, 10)], None)
+        d = cache.get(uri, 10, MODEL)
+        cache.store(uri, d.epoch, [point(i) for i in range(1, 10)], None, MODEL)
     assert cache.checkpoints() <= 25 and "a" not in cache.docs  # least recently used went first
+
+
+def test_states_of_a_swapped_out_model_are_neither_used_nor_stored():
+    cache = StateCache()
+    old, new = object(), object()
+    doc = cache.get("a", 10, old)
+    cache.store("a", doc.epoch, [point(1), point(2)], None, old)
+    assert cache.get("a", 10, new).lines == []  # the new model starts from nothing
+    cache.store("a", doc.epoch, [point(3)], None, old)  # a request begun on the old model
+    assert cache.checkpoints() == 0
 
 
 def test_reading_ahead_finishes_when_a_document_outgrows_its_cap(tiny_model):
@@ -72,5 +85,5 @@ def test_reading_ahead_finishes_when_a_document_outgrows_its_cap(tiny_model):
     while engine.read_ahead(predictor, "doc", lines) is not None:
         slices += 1
         assert slices < 50
-    doc = engine.cache.get("doc", len(lines))
+    doc = engine.cache.get("doc", len(lines), predictor)
     assert doc.stride == 6 and doc.lines == list(range(6, 41, 6))
