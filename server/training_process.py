@@ -1,5 +1,5 @@
-"""Training in a separate process: it gets its own core and thread count, and a crash in it
-cannot take the server down. Progress comes back as JSON lines."""
+"""Training in a separate process: one thread, a lower priority than the server, and a crash in
+it cannot take the server down. Progress comes back as JSON lines."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ class TrainingProcess:
             *args,
             "--threads",
             "1",
+            "--nice",  # where the cores are busy, the editor's requests come first
+            "10",
             "--progress-json",
         ]
         self._proc = subprocess.Popen(

@@ -3,6 +3,7 @@ text did not get worse, and write nothing otherwise."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -71,6 +72,22 @@ def test_an_update_that_fails_the_held_out_check_leaves_the_old_weights(workspac
     assert result.accepted is False
     assert result.bpc_after > result.bpc_before + UpdateConfig.margin
     assert {p.name: p.read_bytes() for p in model.iterdir()} == files
+
+
+def test_losses_that_each_pass_the_check_cannot_add_up(workspace):
+    model, repo = workspace
+    (repo / "kilo.py").write_text(new_module("Kilo"))
+    first = update(model, [repo], UpdateConfig(**QUICK), log=lambda _m: None)
+    assert first.accepted is True
+    config = json.loads((model / "config.json").read_text())
+    assert config["update_reference"]["bpc"] == first.bpc_before
+    # As if earlier updates had each lost a little: the model is now far worse than at first.
+    config["update_reference"]["bpc"] = first.bpc_after - 1.0
+    (model / "config.json").write_text(json.dumps(config))
+    (repo / "lima.py").write_text(new_module("Lima"))
+    second = update(model, [repo], UpdateConfig(**QUICK), log=lambda _m: None)
+    assert second.accepted is False
+    assert second.bpc_after <= second.bpc_before + UpdateConfig.margin  # alone, it would pass
 
 
 def test_only_deletions_rewrite_the_manifest_without_training(workspace):

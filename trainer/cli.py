@@ -68,6 +68,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--exclude", action="append", default=[], help="gitignore-style pattern")
     p.add_argument("--fp32", action="store_true", help="no bf16 autocast")
     p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument(
+        "--nice", type=int, default=0, help="lower this process's CPU priority by N (0 to 19)"
+    )
     p.add_argument("--progress-json", action="store_true", help="progress as JSON lines on stdout")
     p.set_defaults(run=run_train)
 
@@ -122,6 +125,8 @@ def run_train(args: argparse.Namespace) -> int:
     paths, exclude = corpus_paths(args)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.nice:
+        os.nice(args.nice)
     out = args.out or default_model_dir(paths[0])
     report = None
     if args.progress_json:

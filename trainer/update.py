@@ -4,6 +4,7 @@ new weights only if held-out text did not get worse."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 import time
@@ -36,7 +37,7 @@ class UpdateConfig:
     lr: float = 2e-4
     warmup_steps: int = 10
     grad_clip: float = 1.0
-    margin: float = 0.02  # bits per character the held-out check lets an update lose
+    margin: float = 0.02  # bits per character held-out text may lose, over all updates together
     guard_chars: int = 40_000  # held-out characters the check scores
     seed: int = 0
     device: str = "auto"
@@ -149,7 +150,13 @@ def update(
             progress(min(1.0, max(step / total, spent)), f"{bits:.2f} bits/char")
     model.eval()
     after = scoring.lstm_bpc(model, vocab, guard_text, device, cfg.bf16)
-    accepted = after <= before + cfg.margin
+    # Compared with the model before its first update, not only with the last one: small losses
+    # that each pass the check must not add up (measured: +0.03 bits/char over ten updates).
+    reference = info.get("update_reference") or {}
+    guard_id = hashlib.sha256("\n".join(sorted(f.key for f in guard)).encode()).hexdigest()[:16]
+    if reference.get("guard") != guard_id:  # other held-out files: a new starting point
+        reference = {"bpc": before, "guard": guard_id}
+    accepted = after <= min(before, reference["bpc"]) + cfg.margin
     result = UpdateResult(
         found,
         accepted,
@@ -165,6 +172,7 @@ def update(
         f"{result.chars:,} characters: {verdict}"
     )
     if accepted:
+        info["update_reference"] = reference
         info["trained_chars"] = info.get("trained_chars", 0) + result.chars
         info["last_update"] = result.to_dict()
         metrics.append({"update": True, "steps": step, "bpc_before": before, "bpc_after": after})
