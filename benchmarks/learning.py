@@ -147,6 +147,7 @@ async def run(args: argparse.Namespace, root: Path, model: Path) -> dict:
                 "identifier": name,
                 "save_to_answer_s": round(answered, 2),
                 "update_s": last["seconds"],
+                "update_steps": last["steps"],
                 "accepted": last["accepted"],
                 "held_out_bpc": [last["heldOutBpcBefore"], last["heldOutBpc"]],
                 "offered_before": before[k],

@@ -72,7 +72,7 @@ class Learner:
                 if problem:
                     self.listener.message("warning", f"lstm-complete: {problem}")
         if self.learning:
-            self.touched(None)
+            self.touched()
 
     def stop(self) -> None:
         with self._lock:
@@ -90,7 +90,7 @@ class Learner:
     def model_loaded(self, _choice: Choice) -> None:
         """A model went into service: a workspace without its own learns one from the base model;
         one with its own catches up with what changed since (while the server was down, too)."""
-        self.touched(None, delay=0.0)
+        self.touched(delay=0.0)
 
     # Commands
     def pause(self) -> None:
@@ -103,7 +103,7 @@ class Learner:
 
     def resume(self) -> None:
         self.paused = False
-        self.touched(None, delay=0.0)
+        self.touched(delay=0.0)
 
     def start_full(self) -> str | None:
         """Train the workspace's model afresh from the base model; None, or why it cannot."""
@@ -119,9 +119,8 @@ class Learner:
             return None
 
     # Changes
-    def touched(self, path: Path | None, delay: float = DEBOUNCE) -> None:
-        """Something changed (a path, or None for "look at everything"): compare the workspace
-        with the model once things are quiet."""
+    def touched(self, delay: float = DEBOUNCE) -> None:
+        """Something changed: compare the workspace with the model once things are quiet."""
         with self._lock:
             now = time.monotonic()
             if self._first_change is None:
@@ -218,7 +217,7 @@ class Learner:
                 device = self.models.choice.device if self.models.choice else "auto"
                 self.models.switch(Choice(out, False, device))  # its loading looks again
             elif dirty:
-                self.touched(None, delay=0.0)
+                self.touched(delay=0.0)
 
         self.process = TrainingProcess(args, on_progress, on_exit)
 
@@ -237,7 +236,7 @@ class Learner:
             "number": self.updates,
             "files": sorted(found["added"] + found["modified"] + found["deleted"]),
             "seconds": round(seconds, 2),
-            "trainingSeconds": round(result["seconds"], 2),
+            "steps": result["steps"],
             "heldOutBpcBefore": result["bpc_before"],
             "heldOutBpc": result["bpc_after"],
             "accepted": result["accepted"],

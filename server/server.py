@@ -195,7 +195,7 @@ class Server(LanguageServer):
         """The editor says a file was saved, created or deleted."""
         path = uris.to_fs_path(uri)
         if path and path.endswith(".py"):
-            self.learner.touched(Path(path))
+            self.learner.touched()
 
     def _read_open_documents(self) -> None:
         for uri in list(self.workspace.text_documents):

@@ -16,11 +16,11 @@ _CHANGES = {"created", "modified", "moved", "deleted"}
 
 
 class Watcher(FileSystemEventHandler):
-    """Calls `on_change(path)` for every Python file (or folder that may hold some) created,
+    """Calls `on_change()` when a Python file (or a folder that may hold some) is created,
     modified, moved or deleted under `root`, unless `ignored(path)` says it does not matter."""
 
     def __init__(
-        self, root: Path, ignored: Callable[[Path], bool], on_change: Callable[[Path], None]
+        self, root: Path, ignored: Callable[[Path], bool], on_change: Callable[[], None]
     ) -> None:
         self.root = root
         self.ignored = ignored
@@ -54,4 +54,5 @@ class Watcher(FileSystemEventHandler):
                 event.is_directory and event.event_type in ("moved", "deleted")
             )
             if relevant and not self.ignored(path):
-                self.on_change(path)
+                self.on_change()
+                return

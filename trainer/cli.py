@@ -184,6 +184,8 @@ def run_update(
     )
     if args.lr is not None:
         cfg.lr = args.lr
+    if args.steps is not None:
+        cfg.steps = args.steps
     if args.minutes is not None:
         cfg.seconds = args.minutes * 60
     print(f"model folder: {out}", flush=True)

@@ -27,8 +27,11 @@ class UpdateConfig:
     replay: float = 2.0  # characters of unchanged files replayed per character of changed text
     min_replay_chars: int = 20_000
     max_changed_chars: int = 300_000  # a branch switch that touches everything: learn a share
-    seconds: float = 8.0  # training time, at most: a save should be learned within seconds
+    # The same learning whatever else the machine is doing: a number of steps, not a time (with
+    # a time as a safety net). Under load, a time budget learned a new name in 2 updates of 10.
+    steps: int = 60
     passes: float = 2.0  # passes over the update's text, at most
+    seconds: float = 60.0
     batch_size: int = 8
     seq_len: int = 128
     # Measured on a workspace model (the base model fine-tuned 1 minute on six stdlib packages),
@@ -130,7 +133,7 @@ def update(
     guard_text = "\0" + join(guard)[: cfg.guard_chars]
     before = scoring.lstm_bpc(model, vocab, guard_text, device, cfg.bf16)
     streams = Streams(vocab.encode_codes(codes_of(text)), cfg.batch_size, cfg.seq_len, 0, 1)
-    total = max(1, math.ceil(cfg.passes * streams.steps_per_epoch))
+    total = max(1, min(cfg.steps, math.ceil(cfg.passes * streams.steps_per_epoch)))
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
     torch.manual_seed(cfg.seed)
     model.train()
