@@ -15,6 +15,7 @@ from lsprotocol import types
 
 from trainer import checkpoint
 from trainer.paths import default_model_dir
+from trainer.update import guard_key
 
 from .lsp import complete, inline, open_document, session, status
 
@@ -165,3 +166,22 @@ async def test_pause_resume_and_retrain(workspace):
             client, lambda now: now["state"] == "ready" and now["model"]["trainedChars"] != before
         )
         assert not done["model"]["isBase"] and done["training"] is None
+
+
+async def test_a_rejected_update_keeps_the_weights_and_is_not_retried(workspace):
+    model = default_model_dir(workspace)
+    weights = (model / "model.safetensors").read_bytes()
+    config = json.loads((model / "config.json").read_text())
+    # As if earlier updates had used up the held-out margin: the next one must be rejected.
+    held_out = checkpoint.load(model).manifest.held_out
+    config["update_reference"] = {"bpc": 0.0, "guard": guard_key(held_out)}
+    (model / "config.json").write_text(json.dumps(config))
+    (workspace / "widgets.py").write_text(NEW_MODULE)
+    async with session(workspace) as client:
+        now = await wait_until(client, lambda now: now["updates"] >= 1)
+        assert now["lastUpdate"]["accepted"] is False
+        await asyncio.sleep(3)  # were it retried, a second update would have run by now
+        now = await status(client)
+        assert now["updates"] == 1 and now["queue"] == [{"path": "widgets.py", "reason": "added"}]
+        assert any("keeping the previous weights" in m.message for m in client.messages)
+        assert (model / "model.safetensors").read_bytes() == weights
