@@ -104,7 +104,7 @@ class Models:
             index = self._index()
             if index is not None and self.choice == choice:
                 self.predictor = Predictor(ckpt, index)
-                self.indexed_chars = len(index.text)
+                self.indexed_chars = index.size
             self.listener.progress_done("ready")
         if choice.is_base and self.root is not None and settings.learningEnabled:
             self.start_training(from_base=True)
