@@ -113,8 +113,10 @@ def test_the_copy_candidate_is_the_rest_of_the_matched_line_scored_by_the_mixed_
     assert copied.logprob == pytest.approx(total, abs=1e-3)
 
 
-def test_the_copy_candidate_is_among_the_continuations(predictor):
+def test_the_copy_candidate_comes_first_when_a_long_match_exists(predictor):
     context = "x = 1\n        with open(os.path.join(self.ro"
     logits, state = predictor.feed(context, *predictor.start())
-    found = predictor.continuations(context, logits, state, 50, Stop(max_chars=40))
-    assert "ot, path)) as handle:" in [s.text for s in found]
+    for n in (1, 3):
+        found = predictor.continuations(context, logits, state, n, Stop(max_chars=40))
+        assert found[0].text == "ot, path)) as handle:" and len(found) == n
+        assert len({s.text for s in found}) == n

@@ -66,13 +66,6 @@ class _Stream:
     done: bool = False
     line_start_logprob: float = 0.0
     lines: int = 0  # newlines taken, in a block continuation
-    first_line_logprob: float | None = None  # logprob through the first line's end, in a block
-
-    @property
-    def rank_logprob(self) -> float:
-        """What continuations are ranked by: the first line's probability, so that a one-line
-        continuation and a block compete on the same line."""
-        return self.logprob if self.first_line_logprob is None else self.first_line_logprob
 
 
 class Predictor:
@@ -152,8 +145,16 @@ class Predictor:
             streams = self._beam(context, logits, state, n, stop, strategy, cancelled, skip)
         else:
             streams = self._sample(context, logits, state, n, stop, strategy, cancelled, skip)
+        ranked = _ranked(streams, n)
         copied = self._copied(context, logits, state, stop, skip)
-        return _ranked(streams + ([copied] if copied else []), n)
+        if copied is None or not copied.text:
+            return ranked
+        # A continuation of an exact match comes first: measured at held-out positions, the
+        # copy is the rest of the line or of the identifier at least as often as the model's
+        # likeliest line, at every match length (the model is ahead where nothing matches).
+        # A block that opens with the copied line is that line and more: it goes first instead.
+        first = next((s for s in ranked if s.text.split("\n", 1)[0] == copied.text), copied)
+        return [first, *[s for s in ranked if s.text != first.text]][:n]
 
     def _copied(
         self,
@@ -162,11 +163,9 @@ class Predictor:
         state: State,
         stop: Stop,
         skip: tuple[int, int] | None,
-    ) -> _Stream | None:
+    ) -> Suggestion | None:
         """The copy candidate: what the longest match goes on with, to the end of its line (or
-        identifier), scored under the mixed model, so that it competes with the generated
-        continuations on their terms. A search can prune it (the LSTM doubts one of its
-        characters) even when, as a whole, it is the likelier line."""
+        identifier), with its probability under the mixed model (one LSTM call)."""
         if not (stop.end_of_line or stop.end_of_identifier):
             return None
         _, length, src, pos = self.index.locate(context, len(context), skip)
@@ -193,7 +192,7 @@ class Predictor:
         if ends and after != "\n" and not stop.end_of_identifier:
             w[-1] = 0.0  # the source line ended its file: the match predicts no newline
         logprob = float(np.log(np.maximum(w + (1 - w) * p_target, 1e-12)).sum())
-        return _Stream(text, logprob, done=True)
+        return Suggestion(text, logprob)
 
     def _end_token(self, after: str) -> int:
         """The token that ends a copied line: the newline (also where its source line ended its
@@ -311,8 +310,6 @@ class Predictor:
             if not go_on:
                 s.done = True
                 return
-            if not s.lines:
-                s.first_line_logprob = s.logprob
             s.lines += 1
             s.line_start_logprob = s.logprob
         if ch in " \t" and _trailing_blank(context, s):
@@ -374,7 +371,6 @@ def _copy(s: _Stream) -> _Stream:
         s.done,
         s.line_start_logprob,
         s.lines,
-        s.first_line_logprob,
     )
 
 
@@ -394,9 +390,9 @@ def _draw(
 
 
 def _ranked(streams: list[_Stream], n: int) -> list[Suggestion]:
-    best: dict[str, _Stream] = {}
+    best: dict[str, float] = {}
     for s in streams:
-        if s.text not in best or s.rank_logprob > best[s.text].rank_logprob:
-            best[s.text] = s
-    ranked = sorted(best.values(), key=lambda s: s.rank_logprob, reverse=True)
-    return [Suggestion(s.text, s.logprob) for s in ranked[:n]]
+        if s.text not in best or s.logprob > best[s.text]:
+            best[s.text] = s.logprob
+    ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+    return [Suggestion(text, lp) for text, lp in ranked[:n]]
