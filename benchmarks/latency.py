@@ -1,11 +1,11 @@
 """Completion latency and quality through the protocol, as an editor sees them.
 
 A real LSP client starts `lstm-complete serve --stdio`, opens a 5,000-line file made of held-out
-standard-library code, and types lines near its top and near its bottom one character at a time,
-asking for a suggestion after each keystroke: once against the server as shipped, and once against
-the same server re-reading the whole prefix for every request (--no-state-cache). Then, at random
-positions of held-out files, it compares the inline suggestion with the rest of the line, beside
-the trainer's copy baseline at the same positions.
+standard-library code, and types the same lines near its top and near its bottom one character
+at a time, asking for a suggestion after each keystroke: once against the server as shipped, and
+once against the same server re-reading the whole prefix for every request (--no-state-cache).
+Then, at random positions of held-out files, it compares the inline suggestion with the rest of
+the line, beside the trainer's copy baseline at the same positions.
 
     python -m benchmarks.latency [--model DIR] [--lines-per-region 6] [--positions 150]
 """
@@ -191,12 +191,13 @@ async def main(args: argparse.Namespace) -> dict:
     if len(doc_lines) < FILE_LINES:
         raise SystemExit(f"only {len(doc_lines)} held-out lines; need {FILE_LINES}")
     doc_lines = doc_lines[:FILE_LINES]
-    targets = {
-        "top": typing_lines(doc_lines, range(10, 400), args.lines_per_region),
-        "bottom": typing_lines(
-            doc_lines, range(FILE_LINES - 400, FILE_LINES - 10), args.lines_per_region
-        ),
-    }
+    top = typing_lines(doc_lines, range(10, 400), args.lines_per_region)
+    # The bottom region types the same lines as the top, so that its figures differ from the
+    # top's by the position in the file only, not by what is typed.
+    bottom = [FILE_LINES - 400 + (i - 10) for i in top]
+    for i, j in zip(top, bottom, strict=True):
+        doc_lines[j] = doc_lines[i]
+    targets = {"top": top, "bottom": bottom}
     workspace = Path(tempfile.mkdtemp(prefix="lstm-latency-"))
     try:
         for f in train_files:  # the workspace the server indexes: the model's own training files

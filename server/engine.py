@@ -15,7 +15,7 @@ from .settings import Settings
 from .state_cache import Point, StateCache
 
 MAX_READ = 4000  # characters read for one request at most; past it, start afresh this far back
-BACKGROUND_SLICE = 500  # characters read per background slice: what a request may wait behind
+BACKGROUND_SLICE = 150  # characters read per background slice: what a request may wait behind
 INLINE_BEAM = 4  # the ghost text is the best of this many: more often the whole line than greedy
 
 __all__ = ["Cancelled", "Engine", "Request"]
@@ -82,6 +82,9 @@ class Engine:
             text = _text_between(lines, max(0, line - 200), 0, line, col)[-budget // 2 :]
             logits, state = predictor.start()
             logits, state = predictor.feed(text, logits, state)
+            # Kept as the cursor's state: the next keystroke reads one character from here
+            # instead of this whole stretch again, until reading ahead reaches this line.
+            self.cache.store(uri, epoch, [], Point(line, col, logits, state) if col else None)
             return logits, state
         points = []
         while (at_line, at_col) < (line, col):

@@ -115,7 +115,7 @@ class Models:
             index = self._index()
             if self.choice == choice:
                 self.predictor = Predictor(ckpt, index) if index is not None else predictor
-                self.indexed_chars = len(index.text) if index is not None else None
+                self.indexed_chars = index.size if index is not None else None
                 self.state, self.message = "ready", None
                 self.listener.model_changed()
             self.listener.progress_done("ready")

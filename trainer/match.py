@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ORDERS = (96, 48, 24, 12, 6, 4)  # context lengths looked up, longest first
-MAX_LENGTH = 256  # a match is measured back this far
-CHAIN_ORDER, SHORT_ORDER = 16, 4  # context lengths the index looks up
-CANDIDATES = 48  # earlier occurrences compared per lookup, at most
+from . import suffix
+from .suffix import MAX_LENGTH
+
+ORDERS = (96, 48, 24, 12, 6, 4)  # context lengths looked up in a stream, longest first
+MIN_LENGTH = 4  # shorter matches predict nothing (the mixer's first length bucket starts here)
 _EDGES = (4, 8, 12, 16, 24, 32, 48, 64)  # length buckets: 0 = no match, then [4, 8), [8, 12), ...
 N_BUCKETS = len(_EDGES) + 1
 DOCUMENT_WINDOW = 20_000  # how far back the document is searched: bounds a lookup's cost
 _PRIME = 0x01000193
-_MASK = 0xFFFFFFFF
 
 
 def bucket(length: int) -> int:
@@ -35,19 +35,12 @@ def codes_of(text: str) -> np.ndarray:
 
 
 def _hash_grams(codes: np.ndarray, k: int) -> np.ndarray:
-    """h[i] = hash of codes[i-k:i] for i in [k, n]; the same arithmetic as `_hash`."""
+    """h[i] = hash of codes[i-k:i] for i in [k, n]."""
     n = len(codes)
     h = np.zeros(n - k + 1, dtype=np.uint32)
     c32 = codes.astype(np.uint32, copy=False)
     for j in range(k):
         h = h * np.uint32(_PRIME) + c32[j : n - k + 1 + j]
-    return h
-
-
-def _hash(text: str) -> int:
-    h = 0
-    for ch in text:
-        h = (h * _PRIME + ord(ch)) & _MASK
     return h
 
 
@@ -169,40 +162,23 @@ class Mixer:
 
 
 class MatchIndex:
-    """Finds, for a context, the earlier occurrence of its suffix that matches longest, in the
-    context itself or in an indexed corpus, and what followed it.
+    """Finds, for a context, the longest earlier occurrence of its suffix (up to MAX_LENGTH
+    characters), in the context itself or in an indexed corpus, and what followed it.
 
-    As zlib finds its matches: every position of the corpus is chained to the previous one with
-    the same CHAIN_ORDER characters before it, and a lookup walks the chain (and the document's
-    own earlier occurrences) keeping the longest match. Shorter contexts fall back to the latest
-    occurrence of the last SHORT_ORDER characters."""
+    The corpus is searched through a suffix array of it read backwards (see `suffix`), the
+    context by binary search on the match length; both are exact, so the match model predicts
+    what the copy baseline would copy. Equally long, the context's own occurrence wins: it is
+    the nearer one."""
 
     def __init__(
         self,
         corpus_text: str = "",
-        table_bits: int | None = None,
         spans: dict[str, tuple[int, int]] | None = None,
+        suffixes: np.ndarray | None = None,
     ) -> None:
-        self.text = corpus_text
+        self.corpus = suffix.ReversedCorpus(corpus_text, suffixes)
+        self.size = self.corpus.size
         self.spans = spans or {}  # where each file lies in the text, by its corpus key
-        codes = np.frombuffer(corpus_text.encode("utf-32-le", errors="surrogatepass"), dtype="<u4")
-        n = len(codes)
-        self.bits = table_bits or int(min(21, max(10, np.ceil(np.log2(max(n, 1) * 2)))))
-        shift = np.uint32(32 - self.bits)
-        self.head = np.full(1 << self.bits, -1, dtype=np.int32)  # latest position per slot
-        self.chain = np.full(max(n + 1, 1), -1, dtype=np.int32)  # the one before, same slot
-        self.short = np.full(1 << self.bits, -1, dtype=np.int32)
-        if n > CHAIN_ORDER:
-            slots = (_hash_grams(codes, CHAIN_ORDER)[:-1] >> shift).astype(np.int32)
-            positions = np.arange(CHAIN_ORDER, n, dtype=np.int32)
-            order = np.argsort(slots, kind="stable")
-            same = slots[order[1:]] == slots[order[:-1]]
-            self.chain[positions[order[1:]][same]] = positions[order[:-1]][same]
-            np.maximum.at(self.head, slots, positions)
-            del slots, order, same
-        if n > SHORT_ORDER:
-            slots = (_hash_grams(codes, SHORT_ORDER)[:-1] >> shift).astype(np.int32)
-            np.maximum.at(self.short, slots, np.arange(SHORT_ORDER, n, dtype=np.int32))
 
     @classmethod
     def of_files(cls, files: list[tuple[str, str]]) -> MatchIndex:
@@ -217,50 +193,36 @@ class MatchIndex:
         self, context: str, limit: int | None = None, skip: tuple[int, int] | None = None
     ) -> tuple[str, int, str, int]:
         """The predicted next character, the match length, and where the prediction was read:
-        ("doc", index into context) or ("corpus", index into self.text); ("", 0, "", 0) if none.
-        Only context[:limit] is read from: past it lies text being generated, and a match into
-        one's own output repeats it forever. Corpus text inside `skip` is not matched: it is the
-        saved copy of the document being completed, whose next character is the one already
-        after the cursor."""
-        n = len(context)
-        limit = n if limit is None else limit
-        best = ("", 0, "", 0)
-        for k, slot_table in ((CHAIN_ORDER, self.head), (SHORT_ORDER, self.short)):
-            if n < k:
-                continue
-            suffix = context[-k:]
-            end, lo = min(n, limit) - 1, max(0, n - DOCUMENT_WINDOW)
-            for _ in range(CANDIDATES):
-                j = context.rfind(suffix, lo, end)
-                if j < 0:
-                    break
-                length = _common_tail(context, j + k, context, n)
-                if length > best[1]:
-                    best = (context[j + k], length, "doc", j + k)
-                end = j + k - 1
-            p = int(slot_table[_hash(suffix) >> (32 - self.bits)])
-            for _ in range(CANDIDATES if k == CHAIN_ORDER else 1):
-                if p < k:
-                    break
-                inside = skip is not None and skip[0] <= p < skip[1]
-                if not inside and p < len(self.text) and self.text[p - k : p] == suffix:
-                    length = _common_tail(self.text, p, context, n)
-                    if length > best[1]:
-                        best = (self.text[p], length, "corpus", p)
-                p = int(self.chain[p]) if k == CHAIN_ORDER else -1
-            if best[1]:
-                return best
-        return best
+        ("doc", index into context) or ("corpus", index into the corpus text); ("", 0, "", 0)
+        if no suffix of at least MIN_LENGTH characters occurs. Only context[:limit] is read
+        from: past it lies text being generated, and a match into one's own output repeats it
+        forever. Corpus text inside `skip` is not matched: it is the saved copy of the document
+        being completed, whose next character is the one already after the cursor."""
+        limit = len(context) if limit is None else limit
+        tail = context[-MAX_LENGTH:]
+        window = max(0, len(context) - DOCUMENT_WINDOW)
+        length, end = suffix.longest_in(context, tail, limit, window)
+        corpus_length, corpus_end = self.corpus.longest(tail, skip)
+        if corpus_length > length and corpus_length >= MIN_LENGTH:
+            return self.corpus.char(corpus_end), corpus_length, "corpus", corpus_end
+        if length >= MIN_LENGTH:
+            return context[end], length, "doc", end
+        return "", 0, "", 0
 
+    def char(self, source: str, pos: int, context: str) -> str:
+        """The character at a position locate returned ("" past its end)."""
+        if source == "doc":
+            return context[pos] if pos < len(context) else ""
+        return self.corpus.char(pos) if source == "corpus" and pos < self.size else ""
 
-def _common_tail(a: str, a_end: int, b: str, b_end: int) -> int:
-    """How many characters before a_end in a equal those before b_end in b (at most
-    MAX_LENGTH), by binary search on slice equality (compared in C, not char by char)."""
-    lo, hi = 0, min(MAX_LENGTH, a_end, b_end)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[a_end - mid : a_end] == b[b_end - mid : b_end]:
-            lo = mid
+    def line_from(self, source: str, pos: int, context: str, max_chars: int) -> tuple[str, str]:
+        """What follows a position locate returned, to the end of its line (at most max_chars),
+        and the character after that ("" at the end of what can be read)."""
+        if source == "doc":
+            text = context[pos : pos + max_chars + 1]
         else:
-            hi = mid - 1
-    return lo
+            text = self.corpus.read(pos, pos + max_chars + 1)
+        for i, ch in enumerate(text):
+            if ch in "\n\0":
+                return text[:i], ch
+        return text[:max_chars], ""

@@ -134,5 +134,13 @@ class Stepper:
         out, state = self.model.lstm(self.model.embed(seq), state)
         return F.linear(out[:, -1], self.model.head.weight, self.model.head.bias), state
 
+    @torch.inference_mode()
+    def along(self, ids: list[int], state: State) -> Tensor:
+        """Feed several characters to a single stream: the logits after each [len(ids), vocab],
+        in one call (to score a given continuation at every character)."""
+        seq = torch.tensor(ids, device=self.device).unsqueeze(0)
+        out, _ = self.model.lstm(self.model.embed(seq), state)
+        return F.linear(out[0], self.model.head.weight, self.model.head.bias)
+
     def initial_state(self, batch: int = 1) -> State:
         return self.model.initial_state(batch, self.device)

@@ -8,6 +8,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from . import match
@@ -91,11 +92,9 @@ class Predictor:
         self, stream: _Stream, context: str, skip: tuple[int, int] | None
     ) -> tuple[str, int]:
         """The match model's next character for a stream, following its pointer when it can."""
-        pos = stream.match_pos
-        if stream.match_src == "doc" and pos < len(context):
-            return context[pos], stream.match_len
-        if stream.match_src == "corpus" and pos < len(self.index.text):
-            return self.index.text[pos], stream.match_len
+        ch = self.index.char(stream.match_src, stream.match_pos, context)
+        if ch:
+            return ch, stream.match_len
         ch, length, src, pos = self.index.locate(context + stream.text, len(context), skip)
         stream.match_src, stream.match_pos, stream.match_len = src, pos, length
         return ch, length
@@ -143,8 +142,62 @@ class Predictor:
         context = context[-CONTEXT_TAIL:]
         skip = self.index.spans.get(document) if document else None
         if strategy.kind == "beam":
-            return self._beam(context, logits, state, n, stop, strategy, cancelled, skip)
-        return self._sample(context, logits, state, n, stop, strategy, cancelled, skip)
+            streams = self._beam(context, logits, state, n, stop, strategy, cancelled, skip)
+        else:
+            streams = self._sample(context, logits, state, n, stop, strategy, cancelled, skip)
+        ranked = _ranked(streams, n)
+        copied = self._copied(context, logits, state, stop, skip)
+        if copied is None or not copied.text:
+            return ranked
+        # A continuation of an exact match comes first: measured at held-out positions, the
+        # copy is the rest of the line or of the identifier at least as often as the model's
+        # likeliest line, at every match length (the model is ahead where nothing matches).
+        # A block that opens with the copied line is that line and more: it goes first instead.
+        first = next((s for s in ranked if s.text.split("\n", 1)[0] == copied.text), copied)
+        return [first, *[s for s in ranked if s.text != first.text]][:n]
+
+    def _copied(
+        self,
+        context: str,
+        logits: torch.Tensor,
+        state: State,
+        stop: Stop,
+        skip: tuple[int, int] | None,
+    ) -> Suggestion | None:
+        """The copy candidate: what the longest match goes on with, to the end of its line (or
+        identifier), with its probability under the mixed model (one LSTM call)."""
+        if not (stop.end_of_line or stop.end_of_identifier):
+            return None
+        _, length, src, pos = self.index.locate(context, len(context), skip)
+        if not src:
+            return None
+        text, after = self.index.line_from(src, pos, context, stop.max_chars)
+        if stop.end_of_identifier:
+            cut = next((i for i, ch in enumerate(text) if not _is_identifier(ch)), None)
+            if cut is not None:
+                text, after = text[:cut], text[cut]
+        ends = len(text) < stop.max_chars  # else it stops at max_chars, as a generated one would
+        targets = self.vocab.encode(text) + ([self._end_token(after)] if ends else [])
+        if not targets or self.vocab.unk_id in targets:
+            return None
+        rows = logits.reshape(1, -1)
+        if len(targets) > 1:
+            rows = torch.cat([rows, self.stepper.along(targets[:-1], state)])
+        probs = torch.softmax(rows.float(), -1)
+        p_target = probs[torch.arange(len(targets)), torch.tensor(targets)].numpy()
+        p_top = probs.max(-1).values.numpy()
+        lengths = np.minimum(length + np.arange(len(targets)), match.MAX_LENGTH)
+        buckets = np.searchsorted(match._EDGES, lengths, side="right")
+        w = self.mixer.weights(buckets, p_target, p_top)
+        if ends and after != "\n" and not stop.end_of_identifier:
+            w[-1] = 0.0  # the source line ended its file: the match predicts no newline
+        logprob = float(np.log(np.maximum(w + (1 - w) * p_target, 1e-12)).sum())
+        return Suggestion(text, logprob)
+
+    def _end_token(self, after: str) -> int:
+        """The token that ends a copied line: the newline (also where its source line ended its
+        file: here the line goes on), or the character that ends an identifier."""
+        return self.vocab.encode(after if after and after != "\0" else "\n")[0]
 
     def _sample(
         self,
@@ -156,7 +209,7 @@ class Predictor:
         strategy: Strategy,
         cancelled: Callable[[], bool],
         skip: tuple[int, int] | None,
-    ) -> list[Suggestion]:
+    ) -> list[_Stream]:
         greedy = strategy.kind == "greedy" or strategy.temperature <= 0
         batch = 1 if greedy else n
         generator = None
@@ -185,7 +238,7 @@ class Predictor:
             if all(s.done for s in streams):
                 break
             logits, state = self.stepper.step(torch.tensor(ids, device=self.stepper.device), state)
-        return _ranked(streams, n)
+        return streams
 
     def _beam(
         self,
@@ -197,7 +250,7 @@ class Predictor:
         strategy: Strategy,
         cancelled: Callable[[], bool],
         skip: tuple[int, int] | None,
-    ) -> list[Suggestion]:
+    ) -> list[_Stream]:
         width = max(n, 2, strategy.width)
         beams = [_Stream()]
         finished: list[_Stream] = []
@@ -235,7 +288,7 @@ class Predictor:
             beams = [c for _, c, _ in survivors]
             tokens = torch.tensor([t for _, _, t in survivors], device=self.stepper.device)
             logits, state = self.stepper.step(tokens, state)
-        return _ranked(finished, n)
+        return finished
 
     def _append(
         self, s: _Stream, token: int, logprob: float, predicted: str, context: str, stop: Stop
