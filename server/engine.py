@@ -84,7 +84,8 @@ class Engine:
             logits, state = predictor.feed(text, logits, state)
             # Kept as the cursor's state: the next keystroke reads one character from here
             # instead of this whole stretch again, until reading ahead reaches this line.
-            self.cache.store(uri, epoch, [], Point(line, col, logits, state) if col else None)
+            cursor = Point(line, col, logits, state) if col else None
+            self.cache.store(uri, epoch, [], cursor, predictor)
             return logits, state
         points = []
         while (at_line, at_col) < (line, col):
