@@ -145,7 +145,7 @@ class Engine:
             req.cancelled,
             req.key,
         )
-        return postprocess.clean(best[0].text, req.before, req.after) if best else None
+        return postprocess.clean(best[0].text, context, req.after) if best else None
 
     def alternatives(self, predictor: Predictor, req: Request) -> list[Suggestion]:
         """Several distinct continuations to the end of the line, most likely first."""
@@ -164,7 +164,7 @@ class Engine:
         out: list[Suggestion] = []
         seen: set[str] = set()
         for s in raw:
-            text = postprocess.clean(s.text, req.before, req.after)
+            text = postprocess.clean(s.text, context, req.after)
             if text is not None and text not in seen:
                 seen.add(text)
                 out.append(Suggestion(text, s.logprob))

@@ -5,26 +5,47 @@ from __future__ import annotations
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = {v: k for k, v in OPENERS.items()}
 QUOTES = "'\""
+LOOK_BACK = 2000  # characters before the cursor whose brackets a suggestion may close
 
 
-def _scan(prefix: str, text: str) -> int:
-    """How much of `text` keeps brackets and quotes balanced after the line's `prefix`: it is cut
-    at a closer with no opener, and back to the last balanced point if it leaves one open."""
+def _scan(before: str, text: str) -> int:
+    """How much of `text` keeps brackets and quotes balanced after `before` (the lines before
+    the cursor). It is cut at a closer with nothing to close and at a string left open at a
+    line's end. A bracket may stay open where a line ends with it or with a comma, as Python's
+    lines continue inside brackets; elsewhere the text is cut back to where it balanced."""
     stack: list[str] = []
     quote = ""
-    for ch in prefix:
-        quote, _ = _step(stack, quote, ch)
-    base_depth, base_quote = len(stack), quote
+    for line in before.split("\n"):
+        quote = ""  # a plain string does not cross a line; brackets do
+        for ch in line:
+            if ch == "#" and not quote:
+                break
+            quote, _ = _step(stack, quote, ch)
+    base_depth = len(stack)
+    inside = bool(quote)  # the cursor is in a string: text up to its closing quote is fine
     last_ok = 0
     for i, ch in enumerate(text):
         if ch == "\n":
-            quote = ""  # a plain string literal does not cross a line
+            if quote:
+                return last_ok
+            if len(stack) > base_depth and not _continues(text[:i]):
+                return last_ok
+        was = quote
         quote, ok = _step(stack, quote, ch)
         if not ok:
             return last_ok if len(stack) > base_depth else i
-        if len(stack) <= base_depth and quote == base_quote:
+        inside = inside and quote == was
+        if inside or (len(stack) <= base_depth and not quote):
             last_ok = i + 1
+    if len(stack) > base_depth and not quote and _continues(text):
+        return len(text)
     return last_ok
+
+
+def _continues(line: str) -> bool:
+    """A line that ends where Python code goes on inside brackets."""
+    end = line.rstrip()
+    return end.endswith((",", *OPENERS))
 
 
 def _step(stack: list[str], quote: str, ch: str) -> tuple[str, bool]:
@@ -52,12 +73,13 @@ def trim_overlap(text: str, after: str) -> str:
     return text
 
 
-def clean(text: str, line_prefix: str, after: str) -> str | None:
-    """The suggestion as shown, or None when nothing worth showing is left."""
+def clean(text: str, before: str, after: str) -> str | None:
+    """The suggestion as shown, or None when nothing worth showing is left. `before` is the text
+    before the cursor (its last lines are enough), `after` the rest of the cursor's line."""
     text = trim_overlap(text, after)
     if after.strip():  # a bracket may close something that is closed after the cursor already
         text = text.split("\n", 1)[0]
-    text = text[: _scan(line_prefix, text)].rstrip()
+    text = text[: _scan(before[-LOOK_BACK:], text)].rstrip()
     if len(text.strip()) <= 1:
         return None
     return text

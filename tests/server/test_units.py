@@ -22,7 +22,17 @@ def test_settings_are_typed_and_bad_values_fall_back_with_a_message():
 def test_post_processing():
     assert trim_overlap("x, y)", ")") == "x, y"
     assert clean("x, y)", "foo(", ")") == "x, y"
-    assert clean("bar(1, ", "x = ", "") == "bar"  # left open: cut back to where it balanced
+    assert clean("bar(1, ", "x = ", "") == "bar(1,"  # the line goes on inside the bracket
+    assert clean("bar(1", "x = ", "") == "bar"  # left open mid-way: cut back to where it balanced
+    assert clean("ng_map = {", "encodi", "") == "ng_map = {"
+    assert clean("y=2)", "f(\n    x=1,\n    ", "") == "y=2)"  # closes a bracket lines above
+    assert clean("y=2)", "f()  # (\n", "") == "y=2"  # a comment opens nothing
+    # In a string at the cursor: its closing quote, and what follows, balanced.
+    assert clean("defs' : 'html.entities',", "    'htmlentity", "") == ("defs' : 'html.entities',")
+    assert clean("E':\n        return text", "if family == 'AF_PIP", "") == (
+        "E':\n        return text"
+    )
+    assert clean("abc + 'd", "s = ", "") == "abc +"  # a string left open at the line's end
     assert clean("a) + b", "f(", "") == "a) + b"
     assert clean("]", "x = ", "") is None  # a closer with nothing to close, and one character
     assert clean("  ", "x", "") is None
