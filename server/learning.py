@@ -102,7 +102,8 @@ class Learner:
                 self.process.stop()
 
     def resume(self) -> None:
-        self.paused = False
+        """Learning on, whatever the settings said until now (a later settings change rules)."""
+        self.paused, self.enabled = False, True
         self.touched(delay=0.0)
 
     def start_full(self) -> str | None:

@@ -150,6 +150,18 @@ async function run(page) {
     await page.mouse.move(700, 450); // off the status bar, so its tooltip covers nothing
   }, () => page.keyboard.press("Escape"));
 
+  await step(page, "learning is resumed and paused from the menu", "07b-learning", async () => {
+    // learningEnabled is false in the workspace settings: the server starts with learning off.
+    await statusItem.filter({ hasText: "learning paused" }).waitFor({ timeout: STEP_MS });
+    for (const [command, shown] of [["Resume learning", /LSTM ready$/], ["Pause learning", /learning paused/]]) {
+      await statusItem.click();
+      await page.locator(".quick-input-widget .monaco-list-row", { hasText: command }).click({ timeout: STEP_MS });
+      await retry(`the status bar after "${command}"`, STEP_MS, async () =>
+        shown.test(normalize(await statusItem.textContent()).trim()) || undefined);
+    }
+    await page.mouse.move(700, 450);
+  });
+
   await step(page, "a settings change reaches the running server", "08-list-disabled", async () => {
     writeWorkspaceSettings({ ...workspaceSettings, "lstmComplete.listEnabled": false });
     await retry("the suggestion list to come up empty", STEP_MS, async () => {
