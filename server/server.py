@@ -201,7 +201,8 @@ class Server(LanguageServer):
         def cancelled() -> bool:
             return self.newest.get(key) != request_id
 
-        return Request(uri, lines, at.line, at_col, self.settings, cancelled, self.key(doc))
+        epoch = self.cache.epoch(uri)  # with the text, on the loop that applies edits
+        return Request(uri, lines, at.line, at_col, self.settings, cancelled, self.key(doc), epoch)
 
     async def run(self, fn, *args) -> Any:
         """Run model work on the worker; a cancelled or superseded request gives None."""
@@ -229,8 +230,9 @@ class Server(LanguageServer):
         if doc is None or predictor is None or not self.wanted(doc):
             return
         lines = list(doc.lines)
+        epoch = self.cache.epoch(uri)
         future = self.worker.submit(
-            lambda: self.engine.read_ahead(predictor, uri, lines), BACKGROUND
+            lambda: self.engine.read_ahead(predictor, uri, lines, epoch), BACKGROUND
         )
 
         def next_slice(f) -> None:

@@ -94,6 +94,15 @@ class StateCache:
                 doc.lines = [x for x in doc.lines if x % stride == 0]
             return doc
 
+    def epoch(self, uri: str) -> int:
+        """The document's epoch now: taken with a copy of its text, it tells work on that copy
+        whether the text has changed since (see store)."""
+        with self.lock:
+            doc = self.docs.get(uri)
+            if doc is None:
+                doc = self.docs[uri] = DocumentStates()
+            return doc.epoch
+
     def edited(self, uri: str, line: int, col: int) -> None:
         with self.lock:
             if uri in self.docs:

@@ -4,6 +4,7 @@ drawn and what must hold). Each test prints what it tried; benchmarks/fuzz.py ru
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lsprotocol import types
+from pygls.workspace import TextDocument
 
 from .fuzz import (
     Ask,
@@ -205,3 +207,28 @@ def test_a_path_with_a_space_gets_suggestions(in_process) -> None:
         player.open(uri, text)
         answers.append(loop.run_until_complete(player.ask(uri, P(2, 22), "list")))
     assert answers[0] is not None and answers[0] == answers[1]
+
+
+def test_work_queued_before_an_edit_does_not_store_states_for_the_new_text(in_process) -> None:
+    """Found by the fuzzer as a rare mismatch: the text a request or a read-ahead was given is
+    taken when it is queued, but the cache's epoch was taken when the model thread got to it, after
+    an edit had come in between. Here the model thread is held busy to open that gap on purpose."""
+    loop, driver = in_process
+    player = Player(driver, Tally(), "queued")
+    uri = player.uri(0)
+    first = "import os\nimport sys\n\nclass Store:\n    def add(self, item):\n"
+    second = "x = 1\n" * 5
+
+    async def scenario() -> None:
+        held = threading.Event()
+        driver.server.worker.submit(held.wait)
+        await player.play(Open(0, first, "python"))
+        asking = asyncio.ensure_future(player.ask(uri, P(4, 10), "inline"))
+        await asyncio.sleep(0.05)  # the read-ahead and the request are queued with `first`
+        await player.play(Change(0, [second]))
+        player.docs[0] = TextDocument(uri, second, language_id="python")
+        held.set()
+        await asyncio.wait_for(asking, 60)
+        await player.compare_with_fresh_reads([P(4, 3), P(5, 0)])
+
+    loop.run_until_complete(scenario())
