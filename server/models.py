@@ -46,7 +46,8 @@ class Models:
         self.override = override  # --model on the command line beats the settings
         self.cold_start_minutes = cold_start_minutes
         self.predictor: Predictor | None = None
-        self.choice: Choice | None = None
+        self.choice: Choice | None = None  # the model asked for
+        self.serving: Choice | None = None  # the model that answers, once one is loaded
         self.state = "no-model"
         self.message: str | None = None
         self.progress: tuple[str, float] | None = None
@@ -80,7 +81,8 @@ class Models:
         self.choice = choice
         threading.Thread(target=self._load, args=(choice, settings), daemon=True).start()
 
-    def _load(self, choice: Choice, settings: Settings) -> None:
+    def _load(self, choice: Choice, settings: Settings, note: str | None = None) -> None:
+        fallback: Choice | None = None
         with self._lock:
             self.state, self.message = "loading", None
             self.listener.progress("lstm-complete: loading the model", None, str(choice.path))
@@ -91,23 +93,44 @@ class Models:
                 if not isinstance(err, checkpoint.CheckpointError | TrainError):
                     log.exception("loading %s", choice.path)
                     err = f"{choice.path}: cannot be loaded ({type(err).__name__}: {err})"
-                self.predictor = None
-                self.state, self.message = "error", str(err)
-                self.listener.progress_done("no model")
-                self.listener.message("error", f"lstm-complete: {err}")
+                fallback = self._failed(choice, str(err))
+                if fallback is None:
+                    return
+            else:
+                self.predictor, self.serving = predictor, choice
+                self.state, self.message = "ready", note
                 self.listener.model_changed()
-                return
-            self.predictor = predictor
-            self.state = "ready"
-            self.listener.model_changed()
-            self.listener.progress("lstm-complete: indexing the workspace", None, "")
-            index = self._index()
-            if index is not None and self.choice == choice:
-                self.predictor = Predictor(ckpt, index)
-                self.indexed_chars = len(index.text)
-            self.listener.progress_done("ready")
-        if choice.is_base and self.root is not None and settings.learningEnabled:
+                self.listener.progress("lstm-complete: indexing the workspace", None, "")
+                index = self._index()
+                if index is not None and self.choice == choice:
+                    self.predictor = Predictor(ckpt, index)
+                    self.indexed_chars = len(index.text)
+                self.listener.progress_done("ready")
+        if fallback is not None:
+            self.choice = fallback
+            # no cold-start training: it would replace the model that was asked for
+            self._load(fallback, Settings(learningEnabled=False), note=self.message)
+        elif choice.is_base and self.root is not None and settings.learningEnabled:
             self.start_training(from_base=True)
+
+    def _failed(self, choice: Choice, err: str) -> Choice | None:
+        """A model that cannot be loaded. The model serving now stays (a later reload tries
+        again); with none, the base model stands in; the base model itself failing is an error.
+        Returns the model to load instead, if any."""
+        self.listener.progress_done("no model")
+        fallback = None
+        if self.predictor is not None and self.serving is not None:
+            self.choice = self.serving
+            self.state, self.message = "ready", f"{err}; still serving {self.serving.path}"
+        elif not choice.is_base:
+            self.message = f"{err}; answering from the base model"
+            fallback = Choice(BASE_MODEL, True, choice.device)
+        else:
+            self.predictor, self.serving = None, None
+            self.state, self.message = "error", err
+            self.listener.model_changed()
+        self.listener.message("error", f"lstm-complete: {self.message}")
+        return fallback
 
     def _index(self) -> MatchIndex | None:
         if self.root is None:
