@@ -8,8 +8,10 @@ import asyncio
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -174,3 +176,46 @@ async def test_a_full_disk_during_a_training_write_leaves_the_last_model(
             text, line, col = cut_after(KILO, "self.items.app")
             uri = open_document(client, corpus_dir / "kilo.py", text)
             assert await inline(client, uri, line, col) == ["end(item)"]
+
+
+async def test_a_training_killed_during_a_checkpoint_write_leaves_a_model_to_serve(
+    tiny_model: Path, corpus_dir: Path, tmp_path: Path
+) -> None:
+    """A real `lstm-complete train`, sent SIGKILL while its temporary folder exists, that is, in
+    the middle of a checkpoint write (tests/test_train.py kills a bare writer at set delays). The
+    folder loads, as the old model or the new one; the next write clears what the kill left; the
+    server serves it."""
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "server", "train", str(corpus_dir), "--out", str(model)),
+            *("--from-scratch", "--size", "tiny", "--steps", "100000", "--eval-every", "5"),
+            *("--threads", "1"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ, OMP_NUM_THREADS="1"),
+    )
+    killed_writing = False
+    try:
+        for _ in range(600_000):  # a bound, not a timing: writes begin within seconds
+            if proc.poll() is not None:
+                break
+            if any(p.name.startswith(".model.tmp-") for p in tmp_path.iterdir()):
+                os.kill(proc.pid, signal.SIGKILL)
+                killed_writing = True
+                break
+            time.sleep(0.0002)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert killed_writing, proc.returncode
+    loaded = checkpoint.load(model)
+    assert isinstance(loaded.info["trained_chars"], int)
+    checkpoint.save(model, loaded.model, loaded.vocab, loaded.info, loaded.manifest, [])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    async with session(corpus_dir, "--model", str(model)) as client:
+        text, line, col = cut_after(KILO, "self.items.app")
+        uri = open_document(client, corpus_dir / "kilo.py", text)
+        assert await complete(client, uri, line, col) is not None

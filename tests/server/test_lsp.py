@@ -288,3 +288,24 @@ async def test_a_saved_copy_of_the_document_does_not_blank_its_suggestions(
             await asyncio.sleep(0.1)
         uri = open_document(client, workspace / "kilo.py", text)
         assert await inline(client, uri, line, col) == ["end(item)"]
+
+
+def listening_addresses(port: int) -> list[str]:
+    """The local addresses of the sockets listening on `port`, from /proc/net/tcp and tcp6 (no
+    tool needed): an IPv4 one as dotted quad, an IPv6 one as its 32 hex digits."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as fh:
+            for row in fh.read().splitlines()[1:]:
+                local, state = row.split()[1], row.split()[3]
+                address, hex_port = local.split(":")
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    if len(address) == 8:
+                        address = ".".join(str(b) for b in reversed(bytes.fromhex(address)))
+                    found.append(address)
+    return found
+
+
+def test_tcp_listens_on_loopback_only_by_default(tiny_model):
+    with tcp_server(tiny_model) as (_host, port):
+        assert listening_addresses(port) == ["127.0.0.1"]
