@@ -4,6 +4,7 @@ drawn and what must hold). Each test prints what it tried; benchmarks/fuzz.py ru
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,14 +59,19 @@ def in_process(tiny_model: Path) -> Iterator[tuple[asyncio.AbstractEventLoop, In
     loop.close()
 
 
-def report(tally: Tally, name: str) -> None:
-    print(tally.line(name))
+@contextlib.contextmanager
+def tallied(name: str) -> Iterator[Tally]:
+    """A tally for the test, printed however it ends (benchmarks/fuzz.py shows it)."""
+    tally = Tally()
+    try:
+        yield tally
+    finally:
+        print(tally.line(name))
     assert tally.cases and not tally.errors
 
 
 def test_fuzz_edits_in_process_agree_with_fresh_reads(in_process) -> None:
     loop, driver = in_process
-    tally = Tally()
 
     async def settle() -> None:
         # let background reading ahead store checkpoints, so requests start from them
@@ -76,28 +82,25 @@ def test_fuzz_edits_in_process_agree_with_fresh_reads(in_process) -> None:
     def case(ops: list, probes: list[types.Position]) -> None:
         loop.run_until_complete(play_case(driver, tally, ops, probes, settle))
 
-    case()
-    report(tally, "in-process edits")
+    with tallied("in-process edits") as tally:
+        case()
 
 
 def test_fuzz_huge_lines_and_settings_in_process(in_process) -> None:
     """Huge lines are read with a bounded budget by design (a fresh read sees less of them than
     the cache does), so here only: every request answered, no error."""
     loop, driver = in_process
-    tally = Tally()
 
     @profile(10)
     @given(ops=operations(st.one_of(huge_text, small_text), docs=2))
     def case(ops: list) -> None:
         loop.run_until_complete(play_case(driver, tally, ops, []))
 
-    case()
-    report(tally, "in-process huge lines and settings")
+    with tallied("in-process huge lines and settings") as tally:
+        case()
 
 
 def test_fuzz_initialization_options(tiny_model: Path) -> None:
-    tally = Tally()
-
     @profile(8)
     @given(options=settings_json)
     def case(options: Any) -> None:
@@ -117,12 +120,11 @@ def test_fuzz_initialization_options(tiny_model: Path) -> None:
             driver.stop()
             loop.close()
 
-    case()
-    report(tally, "initialization options")
+    with tallied("initialization options") as tally:
+        case()
 
 
 def test_fuzz_over_stdio(tiny_model: Path, corpus_dir: Path) -> None:
-    tally = Tally()
     loop = asyncio.new_event_loop()
     context = session(corpus_dir, "--model", str(tiny_model))
     client = loop.run_until_complete(context.__aenter__())
@@ -134,14 +136,14 @@ def test_fuzz_over_stdio(tiny_model: Path, corpus_dir: Path) -> None:
         def case(ops: list, probes: list[types.Position]) -> None:
             loop.run_until_complete(play_case(driver, tally, ops, probes))
 
-        case()
+        with tallied("over stdio") as tally:
+            case()
         # still the same process, answering
         assert loop.run_until_complete(wait_ready(driver))["state"] == "ready"
         assert client._server.returncode is None
     finally:
         loop.run_until_complete(context.__aexit__(None, None, None))
         loop.close()
-    report(tally, "over stdio")
 
 
 # What the fuzzer found, each as the smallest case that shows it.
