@@ -90,10 +90,11 @@ class Models:
                 ckpt = checkpoint.load(choice.path, pick_device(choice.device))
                 predictor = Predictor(ckpt)
             except Exception as err:  # whatever is wrong with it, say so and keep serving
+                no_device = isinstance(err, TrainError)  # the device asked for is not here
                 if not isinstance(err, checkpoint.CheckpointError | TrainError):
                     log.exception("loading %s", choice.path)
                     err = f"{choice.path}: cannot be loaded ({type(err).__name__}: {err})"
-                fallback = self._failed(choice, str(err))
+                fallback = self._failed(choice, str(err), no_device)
                 if fallback is None:
                     return
             else:
@@ -113,15 +114,19 @@ class Models:
         elif choice.is_base and self.root is not None and settings.learningEnabled:
             self.start_training(from_base=True)
 
-    def _failed(self, choice: Choice, err: str) -> Choice | None:
+    def _failed(self, choice: Choice, err: str, no_device: bool) -> Choice | None:
         """A model that cannot be loaded. The model serving now stays (a later reload tries
-        again); with none, the base model stands in; the base model itself failing is an error.
-        Returns the model to load instead, if any."""
+        again); with none, the same model on the device there is, or for a damaged model the base
+        model, stands in; the base model itself failing is an error. Returns the model to load
+        instead, if any."""
         self.listener.progress_done("no model")
         fallback = None
         if self.predictor is not None and self.serving is not None:
             self.choice = self.serving
             self.state, self.message = "ready", f"{err}; still serving {self.serving.path}"
+        elif no_device and choice.device != "auto":
+            self.message = f"{err}; loading on the device there is"
+            fallback = Choice(choice.path, choice.is_base, "auto")
         elif not choice.is_base:
             self.message = f"{err}; answering from the base model"
             fallback = Choice(BASE_MODEL, True, choice.device)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from lsprotocol import types
@@ -197,6 +198,23 @@ def test_a_line_feed_after_a_lone_carriage_return(in_process) -> None:
 
 def test_an_exclude_pattern_that_does_not_compile_is_reported_not_raised(in_process) -> None:
     replay(in_process, [Configure({"modelPath": 0, "exclude": ["\\"]})], [P(0, 0)])
+
+
+def test_a_device_that_is_not_here_gives_way_to_the_one_there_is(tiny_model: Path) -> None:
+    """Found by the fuzzer: with "device": "cuda" and no CUDA device, the model failed to load,
+    then the base model did on the same device, and the server was left with no model."""
+    if torch.cuda.is_available():
+        pytest.skip("needs a machine without CUDA")
+    loop = asyncio.new_event_loop()
+    driver = InProcess(tiny_model)
+    try:
+        loop.run_until_complete(driver.start({"device": "cuda"}))
+        now = loop.run_until_complete(wait_ready(driver))
+    finally:
+        driver.stop()
+        loop.close()
+    assert now["model"]["path"] == str(tiny_model)
+    assert "no CUDA device is available; loading on the device there is" in now["message"]
 
 
 def test_a_path_with_a_space_gets_suggestions(in_process) -> None:
