@@ -51,7 +51,7 @@ class Report:
     p99_ms: float
     max_ms: float
     peak_rss_mb: float
-    training: bool
+    training: str  # "none", "throughout" (still running at the end), or how it ended early
     failures: list[str] = field(default_factory=list)
 
 
@@ -219,7 +219,10 @@ async def run(
             client.exit(None)
         finally:
             await client.stop()
+            training = "none"
             if trainer is not None:
+                code = trainer.poll()
+                training = "throughout" if code is None else f"exited early with status {code}"
                 trainer.kill()
                 trainer.wait()
     failures += session.server_errors
@@ -234,7 +237,7 @@ async def run(
         p99_ms=round(float(np.percentile(ms, 99)), 1),
         max_ms=round(float(ms.max()), 1),
         peak_rss_mb=round(peak / 1024, 1),
-        training=trainer is not None,
+        training=training,
         failures=failures[:20],
     )
 
@@ -260,7 +263,8 @@ def main(argv: list[str] | None = None) -> None:
     else:
         print(
             f"{report.documents} documents, {report.requests} requests, {report.edits} edits"
-            f"{', training beside' if report.training else ''}: {report.errors} errors, "
+            f"{'' if report.training == 'none' else ', training ' + report.training}: "
+            f"{report.errors} errors, "
             f"{report.answered_null} answered null; latency p50 {report.p50_ms} ms, "
             f"p99 {report.p99_ms} ms, max {report.max_ms} ms; "
             f"server peak RSS {report.peak_rss_mb} MB"
