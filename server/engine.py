@@ -30,6 +30,7 @@ class Request:
     settings: Settings
     cancelled: Callable[[], bool] = lambda: False
     key: str | None = None  # the document's path in the workspace corpus, if it is in it
+    epoch: int | None = None  # the state cache's epoch when `lines` were taken
 
     @property
     def before(self) -> str:
@@ -63,6 +64,7 @@ class Engine:
         col: int,
         budget: int | None = MAX_READ,
         cancelled: Callable[[], bool] = lambda: False,
+        epoch: int | None = None,
     ) -> tuple[torch.Tensor, tuple] | None:
         """Logits and state after lines[:line] and lines[line][:col], read from the nearest
         checkpoint; line-start checkpoints crossed on the way are stored. With a budget, a
@@ -71,7 +73,8 @@ class Engine:
             logits, state = predictor.start()
             return predictor.feed(_text_between(lines, 0, 0, line, col), logits, state)
         doc = self.cache.get(uri, len(lines), predictor)
-        epoch = doc.epoch
+        if epoch is None:
+            epoch = doc.epoch
         start = doc.nearest(line, col)
         if start is None:
             logits, state = predictor.start()
@@ -101,7 +104,9 @@ class Engine:
         self.cache.store(uri, epoch, points, cursor, predictor)
         return logits, state
 
-    def read_ahead(self, predictor: Predictor, uri: str, lines: list[str]) -> int | None:
+    def read_ahead(
+        self, predictor: Predictor, uri: str, lines: list[str], epoch: int | None = None
+    ) -> int | None:
         """Store checkpoints a little further into the document; the next line to read, or None
         once the whole document has checkpoints. Run between requests after a document opens."""
         if not self.use_cache:
@@ -116,12 +121,18 @@ class Engine:
             target += 1
         # End on a line that keeps a checkpoint, or the next slice would start here again.
         target = min(len(lines) - 1, -(-max(target, have + doc.stride) // doc.stride) * doc.stride)
-        self._state_at(predictor, uri, lines, target, 0, budget=None)
+        self._state_at(predictor, uri, lines, target, 0, budget=None, epoch=epoch)
         return target
 
     def _prepare(self, predictor: Predictor, req: Request) -> tuple[str, torch.Tensor, tuple]:
         logits, state = self._state_at(
-            predictor, req.uri, req.lines, req.line, req.col, cancelled=req.cancelled
+            predictor,
+            req.uri,
+            req.lines,
+            req.line,
+            req.col,
+            cancelled=req.cancelled,
+            epoch=req.epoch,
         )
         # The match model searches only the last CONTEXT_TAIL characters: gather just those.
         first, chars = req.line, len(req.before)

@@ -113,8 +113,14 @@ class Learner:
                 return "no workspace folder to learn"
             if self.process is not None:
                 return f"a {self.kind} training is already running"
+            out = self._target()
+            if out is None and self.models.fixed:
+                return (
+                    "the model in use was named in the settings and was not trained on this "
+                    "workspace; train it with `lstm-complete train`"
+                )
             self.full_failed = False
-            out = self._target() or default_model_dir(self.root)
+            out = out or default_model_dir(self.root)
             args = [str(self.root), "--out", str(out), "--minutes", str(self.training_minutes)]
             self._start("full", FULL_TITLE, args, out)
             return None
@@ -165,8 +171,9 @@ class Learner:
             predictor, choice, target = self.models.predictor, self.models.choice, self._target()
             if predictor is None or choice is None:
                 return
-            if choice.is_base:
-                if self.learning and not self.full_failed:
+            if choice.is_base:  # standing in: the workspace needs a model of its own
+                own = not self.models.fixed and self.models.damaged is None
+                if self.learning and own and not self.full_failed:
                     self.start_full()
                 return
             if target is None:

@@ -49,7 +49,12 @@ class Models:
         self.override = override  # --model on the command line beats the settings
         self.loaded = loaded  # told of every model put into service
         self.predictor: Predictor | None = None
-        self.choice: Choice | None = None
+        self.choice: Choice | None = None  # the model asked for
+        self.serving: Choice | None = None  # the model that answers, once one is loaded
+        self.fixed = False  # the model was named (--model, modelPath), not found by default
+        # A model that could not be loaded, the base model standing in: nothing may train over
+        # it by itself (the retrain command may).
+        self.damaged: Path | None = None
         self.state = "no-model"
         self.message: str | None = None
         self.root: Path | None = None
@@ -75,6 +80,8 @@ class Models:
     def configure(self, root: Path | None, settings: Settings) -> None:
         """Load the model the settings call for, unless it is the one already serving."""
         self.root, self.exclude = root, list(settings.exclude)
+        self.fixed = self.override is not None or bool(settings.modelPath)
+        self.damaged = None
         choice = self.choose(root, settings)
         if choice == self.choice and self.state != "error":
             return
@@ -86,7 +93,8 @@ class Models:
         self.choice = choice
         threading.Thread(target=self._load, args=(choice,), daemon=True).start()
 
-    def _load(self, choice: Choice) -> None:
+    def _load(self, choice: Choice, note: str | None = None) -> None:
+        fallback: Choice | None = None
         with self._lock:
             serving = self.predictor is not None
             if not serving:
@@ -96,31 +104,56 @@ class Models:
                 ckpt = checkpoint.load(choice.path, pick_device(choice.device))
                 predictor = Predictor(ckpt)
             except Exception as err:  # whatever is wrong with it, say so and keep serving
+                no_device = isinstance(err, TrainError)  # the device asked for is not here
                 if not isinstance(err, checkpoint.CheckpointError | TrainError):
                     log.exception("loading %s", choice.path)
                     err = f"{choice.path}: cannot be loaded ({type(err).__name__}: {err})"
-                self.listener.progress_done("no model")
-                if serving:
-                    self.message = f"{err}; still answering with the previous model"
-                    self.listener.message("warning", f"lstm-complete: {self.message}")
+                fallback = self._failed(choice, str(err), no_device)
+                if fallback is None:
                     return
-                self.state, self.message = "error", str(err)
-                self.listener.message("error", f"lstm-complete: {err}")
-                self.listener.model_changed()
-                return
-            if not serving:  # answer at once; the match index follows
-                self.predictor, self.state, self.message = predictor, "ready", None
-                self.listener.model_changed()
-            self.listener.progress("lstm-complete: indexing the workspace", None, "")
-            index = self._index()
-            if self.choice == choice:
-                self.predictor = Predictor(ckpt, index) if index is not None else predictor
-                self.indexed_chars = index.size if index is not None else None
-                self.state, self.message = "ready", None
-                self.listener.model_changed()
-            self.listener.progress_done("ready")
-        if self.choice == choice:
+            else:
+                if not serving:  # answer at once; the match index follows
+                    self.predictor, self.serving = predictor, choice
+                    self.state, self.message = "ready", note
+                    self.listener.model_changed()
+                self.listener.progress("lstm-complete: indexing the workspace", None, "")
+                index = self._index()
+                if self.choice == choice:
+                    self.predictor = Predictor(ckpt, index) if index is not None else predictor
+                    self.serving = choice
+                    self.indexed_chars = index.size if index is not None else None
+                    self.state, self.message = "ready", note
+                    self.listener.model_changed()
+                self.listener.progress_done("ready")
+        if fallback is not None:
+            self.choice = fallback
+            self._load(fallback, note=self.message)
+        elif self.choice == choice:
             self.loaded(choice)
+
+    def _failed(self, choice: Choice, err: str, no_device: bool) -> Choice | None:
+        """A model that cannot be loaded. The model serving now stays (a later reload tries
+        again); with none, the same model on the device there is, or for a damaged model the base
+        model, stands in; the base model itself failing is an error. Returns the model to load
+        instead, if any."""
+        self.listener.progress_done("no model")
+        fallback = None
+        if self.predictor is not None and self.serving is not None:
+            self.choice = self.serving
+            self.state, self.message = "ready", f"{err}; still serving {self.serving.path}"
+        elif no_device and choice.device != "auto":
+            self.message = f"{err}; loading on the device there is"
+            fallback = Choice(choice.path, choice.is_base, "auto")
+        elif not choice.is_base:
+            self.message = f"{err}; answering from the base model"
+            self.damaged = choice.path
+            fallback = Choice(BASE_MODEL, True, choice.device)
+        else:
+            self.predictor, self.serving = None, None
+            self.state, self.message = "error", err
+            self.listener.model_changed()
+        self.listener.message("error", f"lstm-complete: {self.message}")
+        return fallback
 
     def _index(self) -> MatchIndex | None:
         if self.root is None:

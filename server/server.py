@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pathspec
 from lsprotocol import types
 from pygls import uris
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.workspace import TextDocument
 
 from . import settings as settings_module
@@ -28,6 +31,29 @@ TRIGGERS = [".", "(", "[", "{", ",", "=", ":", " "]
 READ_DELAY = 1.0  # seconds of quiet after an edit before the rest of a document is re-read
 
 
+class Protocol(LanguageServerProtocol):
+    """pygls's document sync, changed in two ways. The state cache learns where each change
+    begins from the text as it was before that change: pygls applies a change before the handler
+    runs, and a position out of range converts to another place once the text has changed. A
+    change to a document that is not open is a client's mistake: logged and dropped, not shown to
+    the user as an error in the server."""
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: types.DidChangeTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        server: Server = self._server  # type: ignore[assignment]
+        uri = params.text_document.uri
+        if server.document(uri) is None:
+            log.warning("a change to %s, which is not open: ignored", uri)
+            return
+        for change in params.content_changes:
+            server.before_change(uri, change)
+            self.workspace.update_text_document(params.text_document, change)
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+
 class Server(LanguageServer):
     def __init__(
         self,
@@ -40,7 +66,7 @@ class Server(LanguageServer):
             "lstm-complete",
             VERSION,
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
-            **kwargs,
+            **{"protocol_cls": Protocol, **kwargs},
         )
         self.settings = settings_module.Settings()
         self.cache = StateCache()
@@ -110,6 +136,32 @@ class Server(LanguageServer):
         return bool(window and window.work_done_progress)
 
     # Documents
+    def document(self, uri: str) -> TextDocument | None:
+        """The open document, or None. pygls keys documents by the unquoted URI, so a path with
+        a space (sent as %20) must be looked up unquoted too."""
+        return self.workspace.text_documents.get(unquote(uri))
+
+    def before_change(self, uri: str, change: types.TextDocumentContentChangeEvent) -> None:
+        """Drop the states a change is about to make stale; `uri` is open."""
+        if not isinstance(change, types.TextDocumentContentChangePartial):
+            self.cache.forget(uri)  # the whole text is replaced
+            return
+        doc = self.workspace.get_text_document(uri)
+        lines = doc.lines
+        # copies: pygls clamps a position out of range in place, and converts it again to apply it
+        start, end = (
+            doc.position_codec.position_from_client_units(
+                lines, types.Position(line=p.line, character=p.character)
+            )
+            for p in (change.range.start, change.range.end)
+        )
+        line, col = min((start.line, start.character), (end.line, end.character))
+        if col == 0 and line > 0 and lines[line - 1].endswith("\r"):
+            # a "\n" arriving after a lone "\r" joins them into one line break: the line before
+            # ends differently, and the lines after start elsewhere
+            line, col = line - 1, len(lines[line - 1]) - 1
+        self.cache.edited(uri, line, col)
+
     def root(self) -> Path | None:
         root = self.workspace.root_path
         return Path(root) if root else None
@@ -136,7 +188,7 @@ class Server(LanguageServer):
         return problems
 
     def request(self, uri: str, position: types.Position, kind: str) -> Request | None:
-        doc = self.workspace.text_documents.get(uri)
+        doc = self.document(uri)
         if doc is None or not self.wanted(doc):
             return None
         lines = list(doc.lines)
@@ -153,7 +205,8 @@ class Server(LanguageServer):
         def cancelled() -> bool:
             return self.newest.get(key) != request_id
 
-        return Request(uri, lines, at.line, at_col, self.settings, cancelled, self.key(doc))
+        epoch = self.cache.epoch(uri)  # with the text, on the loop that applies edits
+        return Request(uri, lines, at.line, at_col, self.settings, cancelled, self.key(doc), epoch)
 
     async def run(self, fn, *args) -> Any:
         """Run model work on the worker; a cancelled or superseded request gives None."""
@@ -176,13 +229,14 @@ class Server(LanguageServer):
 
     def _read_slice(self, uri: str) -> None:
         self.reading.pop(uri, None)
-        doc = self.workspace.text_documents.get(uri)
+        doc = self.document(uri)
         predictor = self.models.predictor
         if doc is None or predictor is None or not self.wanted(doc):
             return
         lines = list(doc.lines)
+        epoch = self.cache.epoch(uri)
         future = self.worker.submit(
-            lambda: self.engine.read_ahead(predictor, uri, lines), BACKGROUND
+            lambda: self.engine.read_ahead(predictor, uri, lines, epoch), BACKGROUND
         )
 
         def next_slice(f) -> None:
@@ -240,26 +294,12 @@ def build(
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: Server, params: types.DidOpenTextDocumentParams) -> None:
+        ls.cache.forget(params.text_document.uri)  # opened again: the text may be another
         ls.schedule_read(params.text_document.uri, 0.0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: Server, params: types.DidChangeTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        starts = [
-            (c.range.start.line, c.range.start.character)
-            for c in params.content_changes
-            if isinstance(c, types.TextDocumentContentChangePartial)
-        ]
-        if len(starts) < len(params.content_changes):
-            ls.cache.forget(uri)  # the whole text was replaced
-        elif starts:
-            line, character = min(starts)
-            doc = ls.workspace.get_text_document(uri)
-            at = doc.position_codec.position_from_client_units(
-                doc.lines, types.Position(line=line, character=character)
-            )
-            ls.cache.edited(uri, at.line, at.character)
-        ls.schedule_read(uri)
+        ls.schedule_read(params.text_document.uri)  # the cache learnt of it in Protocol
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: Server, params: types.DidCloseTextDocumentParams) -> None:

@@ -6,8 +6,11 @@ flat or under the section "lstmComplete". A bad value is reported and replaced b
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+import pathspec
 
 SECTION = "lstmComplete"
 
@@ -66,9 +69,13 @@ def _check(name: str, value: Any) -> tuple[Any, str | None]:
     if name in ("inlineEnabled", "listEnabled", "learningEnabled"):
         return value, None if isinstance(value, bool) else "must be true or false"
     if name == "exclude":
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return list(value), None
-        return None, "must be a list of patterns"
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return None, "must be a list of patterns"
+        try:  # compiled here, so that a bad pattern is a bad setting, not an error later
+            pathspec.GitIgnoreSpec.from_lines(value)
+        except (ValueError, re.error) as err:
+            return None, f"not a gitignore pattern ({err})"
+        return list(value), None
     low, high = _RANGES[name]
     kind = int if name != "temperature" else (int, float)
     if isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high:

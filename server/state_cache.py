@@ -9,6 +9,7 @@ of them together hold more than the global cap.
 from __future__ import annotations
 
 import bisect
+import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -16,6 +17,10 @@ from dataclasses import dataclass, field
 import torch
 
 from trainer.model import State
+
+# Epochs are unique across documents and their successors: work begun on a document that was since
+# forgotten (closed, replaced, or a new model) must not store its states into the one that follows.
+_epochs = itertools.count(1)
 
 
 @dataclass
@@ -32,13 +37,13 @@ class DocumentStates:
     points: dict[int, Point] = field(default_factory=dict)
     cursor: Point | None = None
     stride: int = 1
-    epoch: int = 0  # bumped by every edit: work begun on older text must not store its states
+    epoch: int = field(default_factory=lambda: next(_epochs))  # renewed by every edit
 
     def size(self) -> int:
         return len(self.points) + (self.cursor is not None)
 
     def edited(self, line: int, col: int) -> None:
-        self.epoch += 1
+        self.epoch = next(_epochs)  # work begun on older text must not store its states
         cut = bisect.bisect_right(self.lines, line)
         for dropped in self.lines[cut:]:
             del self.points[dropped]
@@ -92,6 +97,15 @@ class StateCache:
                     del doc.points[line]
                 doc.lines = [x for x in doc.lines if x % stride == 0]
             return doc
+
+    def epoch(self, uri: str) -> int:
+        """The document's epoch now: taken with a copy of its text, it tells work on that copy
+        whether the text has changed since (see store)."""
+        with self.lock:
+            doc = self.docs.get(uri)
+            if doc is None:
+                doc = self.docs[uri] = DocumentStates()
+            return doc.epoch
 
     def edited(self, uri: str, line: int, col: int) -> None:
         with self.lock:

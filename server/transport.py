@@ -11,14 +11,14 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.io_ import run_async
-from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.protocol import lsp_method
 
-from .server import Server
+from .server import Protocol, Server
 
 log = logging.getLogger(__name__)
 
 
-class ConnectionProtocol(LanguageServerProtocol):
+class ConnectionProtocol(Protocol):
     """pygls exits the process on `exit`; over TCP that would drop every other client, so this
     ends only the connection it came on."""
 

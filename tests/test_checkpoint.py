@@ -3,6 +3,7 @@ import pickle
 import shutil
 
 import pytest
+import torch
 
 from trainer import checkpoint
 from trainer.checkpoint import CheckpointError
@@ -67,4 +68,15 @@ def test_a_crafted_pickle_is_never_executed(model_copy, tmp_path):
         pickle.dump({"step": Exploit(str(marker))}, fh)
     with pytest.raises(CheckpointError, match=r"training_state\.pt: cannot be loaded safely"):
         checkpoint.load_training_state(model_copy)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("name", ["model.safetensors", "tokenizer.json", "config.json"])
+def test_a_pickle_in_place_of_a_model_file_is_never_executed(model_copy, tmp_path, name):
+    """What the server loads (checkpoint.load) reads safetensors and JSON only; a pickle, even
+    one saved by torch in place of the weights, is rejected as a damaged file."""
+    marker = tmp_path / "pwned"
+    torch.save({"weights": Exploit(str(marker))}, model_copy / name)
+    with pytest.raises(CheckpointError, match=name.replace(".", r"\.")):
+        checkpoint.load(model_copy)
     assert not marker.exists()

@@ -1,4 +1,7 @@
+import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -62,3 +65,40 @@ def test_bad_paths_are_clear_errors(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(CorpusError, match="no usable Python files"):
         collect([tmp_path])
+
+
+WALK = """
+import json, sys
+from pathlib import Path
+from trainer.corpus import collect
+corpus = collect([Path(sys.argv[1])], max_bytes=1000)
+print(json.dumps({"files": [f.key for f in corpus.files], "skipped": corpus.skipped}))
+"""
+
+
+def test_special_files_are_never_read_and_never_hang_the_walk(tmp_path):
+    """FIFOs (named .py, and behind a symlink inside the workspace), /dev/zero and /dev behind
+    symlinks, and a 10 GB sparse file. Walked in a subprocess: a walker that opened a FIFO for
+    reading would block for ever, which the timeout turns into a failure."""
+    root = tmp_path / "repo"
+    (root / "inner").mkdir(parents=True)
+    (root / "good.py").write_text("x = 1\n")
+    os.mkfifo(root / "fifo.py")
+    os.mkfifo(root / "inner" / "pipe.py")
+    (root / "via_link.py").symlink_to(root / "inner" / "pipe.py")
+    (root / "zero.py").symlink_to("/dev/zero")
+    (root / "devices").symlink_to("/dev")
+    with open(root / "sparse.py", "wb") as fh:
+        fh.truncate(10 * 2**30)
+    walk = subprocess.run(
+        [sys.executable, "-c", WALK, str(root)], capture_output=True, text=True, timeout=60
+    )
+    assert walk.returncode == 0, walk.stderr
+    found = json.loads(walk.stdout)
+    assert found["files"] == ["good.py"]
+    assert found["skipped"] == {
+        "not a regular file": 3,
+        "symlink leaving the tree": 1,
+        "symlinked folder": 1,
+        "over the size limit": 1,
+    }

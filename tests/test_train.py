@@ -106,7 +106,7 @@ def test_a_failed_write_leaves_the_previous_checkpoint(tiny_model, tmp_path, mon
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(checkpoint, "save_file", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(checkpoint.CheckpointError, match="No space left on device"):
         checkpoint.save(dest, ckpt.model, ckpt.vocab, {"trained_chars": 99}, ckpt.manifest, [])
     assert checkpoint.load(dest).metrics == [{"step": 1}]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]

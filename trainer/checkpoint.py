@@ -6,6 +6,7 @@ metrics.jsonl and, while it can still be resumed, training_state.pt.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -83,6 +84,11 @@ def write_atomically(dest: Path, fill: Callable[[Path], None]) -> None:
         os.rename(tmp, dest)
         _fsync(dest.parent)
         shutil.rmtree(old, ignore_errors=True)
+    except OSError as err:  # a full disk, most often: say so in one line
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise CheckpointError(
+            f"{dest}: cannot be written ({err.strerror or err}); the model there is unchanged"
+        ) from err
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -146,7 +152,10 @@ def save(
         (folder / MANIFEST).write_text(json.dumps(manifest.__dict__, indent=1) + "\n")
         (folder / METRICS).write_text("".join(json.dumps(m) + "\n" for m in metrics))
         if training_state is not None:
-            torch.save(training_state, folder / STATE)
+            # through memory: torch's own writer turns a full disk into an unnamed RuntimeError
+            buffer = io.BytesIO()
+            torch.save(training_state, buffer)
+            (folder / STATE).write_bytes(buffer.getbuffer())
 
     write_atomically(dest, fill)
 

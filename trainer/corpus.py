@@ -111,14 +111,21 @@ def collect(
 def read_source(path: Path, max_bytes: int, skipped: Counter[str]) -> str | None:
     """The file's text, or None (counted under a reason) when it is not usable source."""
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):
-            skipped["not a regular file"] += 1
-            return None
-        if info.st_size > max_bytes:
-            skipped["over the size limit"] += 1
-            return None
-        with path.open("rb") as fh:
+        # Opened without blocking and checked through the descriptor: a FIFO (or a file swapped
+        # for one after a check by name) must not hang the walk, and a device is never read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        skipped["unreadable"] += 1
+        return None
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                skipped["not a regular file"] += 1
+                return None
+            if info.st_size > max_bytes:
+                skipped["over the size limit"] += 1
+                return None
             data = fh.read(max_bytes + 1)
     except OSError:
         skipped["unreadable"] += 1

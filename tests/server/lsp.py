@@ -66,6 +66,12 @@ async def wait_for_state(
         await asyncio.sleep(0.1)
 
 
+async def wait_for_index(client: LanguageClient) -> None:
+    """Until the match model has the workspace: answers before it may differ from those after."""
+    while (await status(client))["indexedChars"] is None:
+        await asyncio.sleep(0.1)
+
+
 def open_document(client: LanguageClient, path: Path, text: str, language: str = "python") -> str:
     uri = path.as_uri()
     client.text_document_did_open(

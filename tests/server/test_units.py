@@ -19,6 +19,17 @@ def test_settings_are_typed_and_bad_values_fall_back_with_a_message():
     assert parse("nonsense")[1]
 
 
+def test_an_exclude_pattern_that_does_not_compile_is_a_bad_setting():
+    """Found by the fuzzer: "\\" and "[z-a]" raised from the configuration handler."""
+    for pattern in ("\\", "!", "[z-a]"):
+        settings, problems = parse({"exclude": ["*.pyi", pattern]})
+        assert settings.exclude == [] and "lstmComplete.exclude" in problems[0]
+    assert parse({"exclude": ["*.pyi", "[", "a/**/b"]}) == (
+        Settings(exclude=["*.pyi", "[", "a/**/b"]),
+        [],
+    )
+
+
 def test_post_processing():
     assert trim_overlap("x, y)", ")") == "x, y"
     assert clean("x, y)", "foo(", ")") == "x, y"
@@ -97,3 +108,14 @@ def test_reading_ahead_finishes_when_a_document_outgrows_its_cap(tiny_model):
         assert slices < 50
     doc = engine.cache.get("doc", len(lines), predictor)
     assert doc.stride == 6 and doc.lines == list(range(6, 41, 6))
+
+
+def test_work_begun_before_a_document_was_forgotten_is_not_stored():
+    """Reading ahead finishes after the document was opened again (or the model changed): its
+    states belong to the old text, and the document that replaced it must not take them."""
+    cache = StateCache()
+    epoch = cache.get("a", 10, MODEL).epoch
+    cache.forget("a")
+    cache.get("a", 10, MODEL)
+    cache.store("a", epoch, [point(1)], point(1, 4), MODEL)
+    assert cache.checkpoints() == 0
