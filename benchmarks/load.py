@@ -8,10 +8,11 @@ error answer, no answer within the timeout, and "Error in server" messages. It p
 requests, the errors, the latency percentiles and the server's peak resident memory (VmHWM from
 /proc/PID/status).
 
-    python -m benchmarks.load [--model DIR] [--documents 8] [--requests 2000] [--train MINUTES]
+    python -m benchmarks.load [--model DIR] [--documents 8] [--requests 2000] [--save-every N]
 
---train starts `lstm-complete train WORKSPACE --threads 1` beside the server for the run: load
-while a model trains.
+--save-every N makes the model the workspace's own (a copy of it that has learned these files)
+and saves the document just edited every N requests: the server updates the model while the
+requests go on, and swaps each update in.
 """
 
 from __future__ import annotations
@@ -19,10 +20,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 from trainer.cli import stdlib_path
+from trainer.corpus import collect
 from trainer.paths import BASE_MODEL
 
 TIMEOUT = 60.0  # seconds an answer may take before it counts as an error
@@ -51,7 +51,9 @@ class Report:
     p99_ms: float
     max_ms: float
     peak_rss_mb: float
-    training: str  # "none", "throughout" (still running at the end), or how it ended early
+    saves: int
+    updates: int  # updates the server finished during the run
+    updates_accepted: int
     failures: list[str] = field(default_factory=list)
 
 
@@ -157,26 +159,32 @@ async def status(client: LanguageClient) -> dict:
     )
 
 
+def own_model(model: Path, workspace: Path, dest: Path) -> Path:
+    """A copy of `model` whose manifest says it has learned the workspace as it is now."""
+    shutil.copytree(model, dest)
+    corpus = collect([workspace])
+    manifest = json.loads((dest / "manifest.json").read_text())
+    manifest.update(
+        roots=[str(workspace)],
+        files=corpus.manifest(),
+        held_out=sorted(f.key for f in corpus.split(0.2, manifest["seed"])[1]),
+    )
+    (dest / "manifest.json").write_text(json.dumps(manifest))
+    return dest
+
+
 async def run(
-    model: Path, documents: int, requests: int, seed: int = 0, train_minutes: float = 0.0
+    model: Path, documents: int, requests: int, seed: int = 0, save_every: int = 0
 ) -> Report:
     rng = random.Random(seed)
+    saves = 0
     with tempfile.TemporaryDirectory(prefix="lstm-complete-load-") as tmp:
         workspace = Path(tmp) / "workspace"
         workspace.mkdir()
         for module in pick_modules(documents):
             shutil.copy(module, workspace / module.name)
-        trainer = None
-        if train_minutes:
-            trainer = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "server", "train", str(workspace), "--threads", "1"),
-                    *("--minutes", str(train_minutes), "--out", str(Path(tmp) / "trained")),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                env=dict(os.environ, OMP_NUM_THREADS="1"),
-            )
+        if save_every:
+            model = own_model(model, workspace, Path(tmp) / "model")
         client = LanguageClient("load-benchmark", "1")
         session = Session(client)
         await client.start_io(sys.executable, "-m", "server", "serve", "--model", str(model))
@@ -191,9 +199,9 @@ async def run(
                 if now["state"] == "error":
                     raise SystemExit(f"the server cannot load {model}: {now['message']}")
                 await asyncio.sleep(0.2)
-            uris = []
-            for path in sorted(workspace.glob("*.py")):
-                uris.append(path.as_uri())
+            paths = {path.as_uri(): path for path in sorted(workspace.glob("*.py"))}
+            uris = list(paths)
+            for path in paths.values():
                 session.open(path.as_uri(), path.read_text())
             times, failures, nulls, edits = [], [], 0, 0
             for i in range(requests):
@@ -213,18 +221,15 @@ async def run(
                     continue
                 times.append(time.perf_counter() - started)
                 nulls += answer is None
-            await status(client)  # still answering at the end
+                if save_every and i % save_every == save_every - 1:
+                    paths[uri].write_text("\n".join(session.texts[uri]))
+                    saves += 1
+            end = await status(client)  # still answering at the end
             peak = peak_rss_kb(client._server.pid)
             await client.shutdown_async(None)
             client.exit(None)
         finally:
             await client.stop()
-            training = "none"
-            if trainer is not None:
-                code = trainer.poll()
-                training = "throughout" if code is None else f"exited early with status {code}"
-                trainer.kill()
-                trainer.wait()
     failures += session.server_errors
     ms = np.array(times) * 1000 if times else np.zeros(1)
     return Report(
@@ -237,7 +242,9 @@ async def run(
         p99_ms=round(float(np.percentile(ms, 99)), 1),
         max_ms=round(float(ms.max()), 1),
         peak_rss_mb=round(peak / 1024, 1),
-        training=training,
+        saves=saves,
+        updates=end["updates"],
+        updates_accepted=end["updatesAccepted"],
         failures=failures[:20],
     )
 
@@ -249,21 +256,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--train",
-        type=float,
-        default=0.0,
-        metavar="MINUTES",
-        help="run `lstm-complete train WORKSPACE --threads 1` beside the server, for this long",
+        "--save-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="save the document just edited every N requests: the server learns it meanwhile",
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    report = asyncio.run(run(args.model, args.documents, args.requests, args.seed, args.train))
+    report = asyncio.run(run(args.model, args.documents, args.requests, args.seed, args.save_every))
     if args.json:
         print(json.dumps(asdict(report), indent=2))
     else:
+        learning = ""
+        if report.saves:
+            learning = (
+                f", {report.saves} saves, {report.updates} updates ({report.updates_accepted} kept)"
+            )
         print(
             f"{report.documents} documents, {report.requests} requests, {report.edits} edits"
-            f"{'' if report.training == 'none' else ', training ' + report.training}: "
+            f"{learning}: "
             f"{report.errors} errors, "
             f"{report.answered_null} answered null; latency p50 {report.p50_ms} ms, "
             f"p99 {report.p99_ms} ms, max {report.max_ms} ms; "

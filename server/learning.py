@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 DEBOUNCE = 1.0  # seconds of quiet after a change before the workspace is compared
 MAX_WAIT = 5.0  # ...but a steady stream of changes is looked at this often
+RETRIES, RETRY_DELAY = 2, 5.0  # a failed update is tried again, a little later, this often
 UPDATE_TITLE = "lstm-complete: learning your changes"
 FULL_TITLE = "lstm-complete: learning this workspace"
 
@@ -46,9 +47,11 @@ class Learner:
         self.note: str | None = None  # why changes are not being learned, if they are not
         self.last_update: dict[str, Any] | None = None
         self.updates = 0  # updates finished since the server started
+        self.accepted = 0  # ...and of them, those whose weights were kept
         self.rejected: set[tuple[str, str | None]] = set()  # (file, content hash) not to retry
         self.full_failed = False  # a failed full training is not restarted by itself
         self.dirty = False  # something changed while a training ran: look again after it
+        self.failures = 0  # updates that failed in a row
         self.attempt: set[tuple[str, str | None]] = set()  # what the running update learns
         self.process: TrainingProcess | None = None
         self.kind = ""  # "update" or "full", while a process runs
@@ -222,10 +225,15 @@ class Learner:
                 self.listener.progress_done("training stopped")
                 self.listener.message("warning", f"lstm-complete: training stopped: {last}")
             if code == 0:  # new weights, or at least new files for the match model to search
+                self.failures = 0
                 device = self.models.choice.device if self.models.choice else "auto"
                 self.models.switch(Choice(out, False, device))  # its loading looks again
             elif dirty:
                 self.touched(delay=0.0)
+            elif kind == "update" and not self.paused and self.failures < RETRIES:
+                # Killed or crashed: it wrote nothing, so the same changes are still there.
+                self.failures += 1
+                self.touched(delay=RETRY_DELAY)
 
         self.process = TrainingProcess(args, on_progress, on_exit)
 
@@ -250,6 +258,7 @@ class Learner:
             "accepted": result["accepted"],
             "finishedAt": time.time(),
         }
+        self.accepted += result["accepted"] is True
         if result["accepted"] is False:
             self.rejected |= self.attempt
             self.listener.progress_done("update rejected")
@@ -274,5 +283,6 @@ class Learner:
             "progress": progress,
             "lastUpdate": self.last_update,
             "updates": self.updates,
+            "updatesAccepted": self.accepted,
             "learningNote": self.note,
         }

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import signal
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -185,3 +187,30 @@ async def test_a_rejected_update_keeps_the_weights_and_is_not_retried(workspace)
         assert now["updates"] == 1 and now["queue"] == [{"path": "widgets.py", "reason": "added"}]
         assert any("keeping the previous weights" in m.message for m in client.messages)
         assert (model / "model.safetensors").read_bytes() == weights
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone already
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+async def test_an_update_killed_midway_is_redone(workspace):
+    """kill -9 of the update's process: it wrote nothing, the model stays loadable, and the same
+    changes are learned by the next try."""
+    async with session(workspace) as client:
+        await wait_until(client, lambda now: now["indexedChars"] is not None)
+        (workspace / "widgets.py").write_text(NEW_MODULE)
+        await wait_until(client, lambda now: now["training"] == "update")
+        [update] = children(client._server.pid)
+        os.kill(update, signal.SIGKILL)
+        now = await wait_until(client, updated(1))
+        assert now["lastUpdate"]["files"] == ["widgets.py"] and now["lastUpdate"]["accepted"]
+        assert any("the update failed" in m.message for m in client.messages)
+        assert "widgets.py" in checkpoint.load(default_model_dir(workspace)).manifest.files
