@@ -25,6 +25,7 @@ import numpy as np
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from server import postprocess
 from trainer import checkpoint
 from trainer.cli import STDLIB_EXCLUDES, stdlib_path
 from trainer.corpus import collect
@@ -143,8 +144,10 @@ async def typing_latency(
 
 
 async def quality(client: LanguageClient, held, corpus_text: str, n: int) -> dict:
-    """Share of inline suggestions equal to the rest of the line, and the copy baseline's."""
-    ours = copy = 0
+    """Share of inline suggestions equal to the rest of the line, and the copy baseline's: as it
+    is, and as the server would show it (post-processed like ours, which drops suggestions of one
+    character, as the server must)."""
+    ours = copy = copy_shown = 0
     targets = positions(held, n, seed=0)
     for k, p in enumerate(targets):
         text = p.file.text
@@ -158,7 +161,9 @@ async def quality(client: LanguageClient, held, corpus_text: str, n: int) -> dic
         got = result.items[0].insert_text if result and result.items else ""
         truth = p.rest_of_line.rstrip()
         ours += got.split("\n", 1)[0].rstrip() == truth  # a block suggestion's first line
-        copy += copy_baseline(before, corpus_text).rstrip() == truth
+        copied = copy_baseline(before, corpus_text)
+        copy += copied.rstrip() == truth
+        copy_shown += (postprocess.clean(copied, before, "") or "") == truth
         client.text_document_did_close(
             types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
@@ -166,6 +171,7 @@ async def quality(client: LanguageClient, held, corpus_text: str, n: int) -> dic
         "positions": len(targets),
         "inline_line_exact": ours / len(targets),
         "copy_line_exact": copy / len(targets),
+        "copy_shown_line_exact": copy_shown / len(targets),
     }
 
 
