@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from trainer import checkpoint
+from trainer import folder
 from trainer.corpus import CorpusError, collect
 from trainer.match import MatchIndex
 from trainer.paths import BASE_MODEL, default_model_dir
 from trainer.sampling import Predictor
-from trainer.train import TrainError, pick_device
 
 from .settings import Settings
 
@@ -35,7 +34,7 @@ class Listener(Protocol):
 class Choice:
     path: Path
     is_base: bool  # the shipped base model, standing in until the workspace has its own
-    device: str = "auto"
+    device: str = "auto"  # for the training processes: inference runs on the CPU, in numpy
 
 
 class Models:
@@ -93,10 +92,10 @@ class Models:
                 self.state, self.message = "loading", None
             self.listener.progress("lstm-complete: loading the model", None, str(choice.path))
             try:
-                ckpt = checkpoint.load(choice.path, pick_device(choice.device))
-                predictor = Predictor(ckpt)
+                saved = folder.load(choice.path)
+                predictor = Predictor(saved)
             except Exception as err:  # whatever is wrong with it, say so and keep serving
-                if not isinstance(err, checkpoint.CheckpointError | TrainError):
+                if not isinstance(err, folder.CheckpointError):
                     log.exception("loading %s", choice.path)
                     err = f"{choice.path}: cannot be loaded ({type(err).__name__}: {err})"
                 self.listener.progress_done("no model")
@@ -114,7 +113,7 @@ class Models:
             self.listener.progress("lstm-complete: indexing the workspace", None, "")
             index = self._index()
             if self.choice == choice:
-                self.predictor = Predictor(ckpt, index) if index is not None else predictor
+                self.predictor = Predictor(saved, index) if index is not None else predictor
                 self.indexed_chars = index.size if index is not None else None
                 self.state, self.message = "ready", None
                 self.listener.model_changed()
@@ -139,7 +138,7 @@ class Models:
             info = predictor.checkpoint.info
             model = {
                 "path": str(predictor.checkpoint.path),
-                "parameters": predictor.checkpoint.model.parameter_count(),
+                "parameters": predictor.checkpoint.parameter_count(),
                 "trainedChars": info.get("trained_chars", 0),
                 "heldOutBpc": info.get("held_out_bpc"),
                 "isBase": predictor.checkpoint.path == BASE_MODEL.absolute(),

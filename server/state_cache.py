@@ -13,16 +13,16 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import torch
+import numpy as np
 
-from trainer.model import State
+from trainer.stepper import State
 
 
 @dataclass
 class Point:
     line: int
     col: int
-    logits: torch.Tensor
+    logits: np.ndarray
     state: State
 
 
