@@ -16,17 +16,31 @@ State = tuple[np.ndarray, np.ndarray]
 class Stepper:
     def __init__(self, config: ModelConfig, weights: dict[str, np.ndarray]) -> None:
         self.config = config
-        w = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
-        # Layer 0's input projection of every character, looked up instead of multiplied.
-        self.table0 = w["embed.weight"] @ w["lstm.weight_ih_l0"].T + (
-            w["lstm.bias_ih_l0"] + w["lstm.bias_hh_l0"]
-        )
+        size = config.hidden_size
+        # sigmoid(x) = (1 + tanh(x / 2)) / 2: with the input, forget and output gates' rows
+        # halved here (exactly: a power of two), one tanh over all four gates serves the cell.
+        scale = np.ones((4 * size, 1), np.float32)
+        scale[: 2 * size] = scale[3 * size :] = 0.5
+
+        def w(name: str) -> np.ndarray:
+            return np.asarray(weights[name], dtype=np.float32)
+
+        def gate_rows(name: str) -> np.ndarray:
+            return np.ascontiguousarray(w(name) * (scale if w(name).ndim == 2 else scale[:, 0]))
+
         layers = range(config.num_layers)
-        self.w_hh = [np.ascontiguousarray(w[f"lstm.weight_hh_l{k}"].T) for k in layers]
-        self.w_ih = [np.ascontiguousarray(w[f"lstm.weight_ih_l{k}"].T) for k in layers[1:]]
-        self.bias = [w[f"lstm.bias_ih_l{k}"] + w[f"lstm.bias_hh_l{k}"] for k in layers[1:]]
-        self.head_w = np.ascontiguousarray(w["head.weight"].T)
-        self.head_b = w["head.bias"]
+        # Layer 0's input projection of every character, looked up instead of multiplied.
+        self.table0 = w("embed.weight") @ gate_rows("lstm.weight_ih_l0").T + (
+            gate_rows("lstm.bias_ih_l0") + gate_rows("lstm.bias_hh_l0")
+        )
+        # Weights stay [out, in], as nn.LSTM keeps them: see _product.
+        self.w_hh = [gate_rows(f"lstm.weight_hh_l{k}") for k in layers]
+        self.w_ih = [gate_rows(f"lstm.weight_ih_l{k}") for k in layers[1:]]
+        self.bias = [
+            gate_rows(f"lstm.bias_ih_l{k}") + gate_rows(f"lstm.bias_hh_l{k}") for k in layers[1:]
+        ]
+        self.head_w = np.ascontiguousarray(w("head.weight"))
+        self.head_b = w("head.bias")
 
     def initial_state(self, batch: int = 1) -> State:
         shape = (self.config.num_layers, batch, self.config.hidden_size)
@@ -35,14 +49,14 @@ class Stepper:
     def step(self, ids: np.ndarray, state: State) -> tuple[np.ndarray, State]:
         """ids [batch] -> logits [batch, vocab] and the next state."""
         h, c = state
-        x, ck = _cell(self.table0[ids] + h[0] @ self.w_hh[0], c[0])
+        x, ck = _cell(self.table0[ids] + _product(h[0], self.w_hh[0]), c[0])
         hs, cs = [x], [ck]
         for k in range(1, self.config.num_layers):
-            gates = x @ self.w_ih[k - 1] + self.bias[k - 1] + h[k] @ self.w_hh[k]
+            gates = _product(x, self.w_ih[k - 1]) + self.bias[k - 1] + _product(h[k], self.w_hh[k])
             x, ck = _cell(gates, c[k])
             hs.append(x)
             cs.append(ck)
-        return x @ self.head_w + self.head_b, (np.stack(hs), np.stack(cs))
+        return _product(x, self.head_w) + self.head_b, (np.stack(hs), np.stack(cs))
 
     def advance(self, ids: list[int], state: State) -> tuple[np.ndarray, State]:
         """Feed several characters to every stream of the batch; logits [batch, vocab] after the
@@ -52,13 +66,13 @@ class Stepper:
         if len(ids) == 1:
             return self.step(np.full(state[0].shape[1], ids[0]), state)
         out, state = self._run(ids, state)
-        return out[-1] @ self.head_w + self.head_b, state
+        return _product(out[-1], self.head_w) + self.head_b, state
 
     def along(self, ids: list[int], state: State) -> np.ndarray:
         """Feed several characters to a single stream: the logits after each [len(ids), vocab]
         (to score a given continuation at every character)."""
         out, _ = self._run(ids, state)
-        return out[:, 0] @ self.head_w + self.head_b
+        return out[:, 0] @ self.head_w.T + self.head_b
 
     def _run(self, ids: list[int], state: State) -> tuple[np.ndarray, State]:
         """The top layer's output after each character [len(ids), batch, hidden], and the state.
@@ -71,26 +85,28 @@ class Stepper:
         out = np.empty((len(ids), batch, self.config.hidden_size), np.float32)
         for k in range(self.config.num_layers):
             if k:
-                projected = out @ self.w_ih[k - 1] + self.bias[k - 1]
+                projected = out @ self.w_ih[k - 1].T + self.bias[k - 1]
                 out = np.empty_like(out)
             hk, ck = h[k], c[k]
             for t in range(len(ids)):
-                hk, ck = _cell(projected[t] + hk @ self.w_hh[k], ck)
+                hk, ck = _cell(projected[t] + _product(hk, self.w_hh[k]), ck)
                 out[t] = hk
             hs.append(hk)
             cs.append(ck)
         return out, (np.stack(hs), np.stack(cs))
 
 
+def _product(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """x [batch, in] times w [out, in] transposed. As (w @ x.T).T: measured with OpenBLAS on a
+    2-core x86-64, 2x faster than x @ w.T for a batch of 4 to 8 (a beam), as fast for one."""
+    return (w @ x.T).T
+
+
 def _cell(gates: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One LSTM cell update from its gate pre-activations (input, forget, cell, output, as
-    nn.LSTM orders them); h and c after it."""
+    nn.LSTM orders them; input, forget and output halved): h and c after it."""
     size = c.shape[-1]
-    i, f, g, o = (gates[:, j * size : (j + 1) * size] for j in range(4))
-    c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
-    return _sigmoid(o) * np.tanh(c), c
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # Through tanh: exact, and no overflow warning where exp(-x) would overflow.
-    return 0.5 + 0.5 * np.tanh(0.5 * x)
+    t = np.tanh(gates)
+    i, f, g, o = (t[:, j * size : (j + 1) * size] for j in range(4))
+    c = ((f + 1) * c + (i + 1) * g) * 0.5
+    return (o + 1) * np.tanh(c) * 0.5, c
