@@ -30,7 +30,7 @@ def test_runs_along_a_text_equal_nn_lstm_and_single_steps():
     torch.manual_seed(1)
     model = CharLSTM(ModelConfig(vocab_size=30, embed_dim=8, hidden_size=16, num_layers=2)).eval()
     stepper = numpy_stepper(model)
-    ids = torch.randint(0, 30, (100,))
+    ids = torch.randint(0, 30, (600,))  # more than one RUN_CHUNK
     with torch.no_grad():
         reference, (h_ref, c_ref) = model(ids.unsqueeze(0))
     ids = ids.tolist()
@@ -41,7 +41,7 @@ def test_runs_along_a_text_equal_nn_lstm_and_single_steps():
     along = stepper.along(ids, stepper.initial_state(1))
     np.testing.assert_allclose(along, reference[0].numpy(), atol=1e-5)
     state = stepper.initial_state(1)
-    for chunk in range(0, 100, 10):
+    for chunk in range(0, 600, 10):
         short_logits, state = stepper.advance(ids[chunk : chunk + 10], state)
     np.testing.assert_allclose(long_logits, short_logits, atol=1e-5)
     np.testing.assert_allclose(long_state[0], state[0], atol=1e-5)
