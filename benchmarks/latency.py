@@ -26,12 +26,11 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 from server import postprocess
-from trainer import checkpoint
+from trainer import folder
 from trainer.cli import STDLIB_EXCLUDES, stdlib_path
-from trainer.corpus import collect
+from trainer.corpus import collect, join
 from trainer.evaluate import copy_baseline, positions
 from trainer.paths import BASE_MODEL
-from trainer.train import join
 
 FILE_LINES = 5000
 TYPED = 40  # characters typed per line, at most
@@ -186,7 +185,7 @@ def percentiles(times: list[float]) -> dict[str, float]:
 
 
 async def main(args: argparse.Namespace) -> dict:
-    ckpt = checkpoint.load(args.model)
+    ckpt = folder.load(args.model)
     corpus = collect([stdlib_path()], exclude=STDLIB_EXCLUDES)
     held_keys = set(ckpt.manifest.held_out)
     held = [f for f in corpus.files if f.key in held_keys] or corpus.split()[1]

@@ -42,13 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    import torch
-
     from .server import build
     from .transport import serve_tcp
 
-    # One intra-op thread: measured here, two threads gave single-step p99 spikes of ~360 ms.
-    torch.set_num_threads(1)
     logging.basicConfig(level=args.log_level, stream=sys.stderr)
     make = partial(build, args.model, args.cold_start_minutes, not args.no_state_cache)
     if args.tcp:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import torch
+import numpy as np
 
 from trainer.sampling import CONTEXT_TAIL, Cancelled, Predictor, Stop, Strategy, Suggestion
+from trainer.stepper import State
 
 from . import postprocess
 from .settings import Settings
@@ -64,7 +65,7 @@ class Engine:
         budget: int | None = MAX_READ,
         cancelled: Callable[[], bool] = lambda: False,
         epoch: int | None = None,
-    ) -> tuple[torch.Tensor, tuple] | None:
+    ) -> tuple[np.ndarray, State] | None:
         """Logits and state after lines[:line] and lines[line][:col], read from the nearest
         checkpoint; line-start checkpoints crossed on the way are stored. With a budget, a
         checkpoint further back than `budget` characters is replaced by a fresh start nearer."""
@@ -123,7 +124,7 @@ class Engine:
         self._state_at(predictor, uri, lines, target, 0, budget=None, epoch=epoch)
         return target
 
-    def _prepare(self, predictor: Predictor, req: Request) -> tuple[str, torch.Tensor, tuple]:
+    def _prepare(self, predictor: Predictor, req: Request) -> tuple[str, np.ndarray, State]:
         logits, state = self._state_at(
             predictor,
             req.uri,

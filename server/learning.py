@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from trainer.corpus import SKIPPED_DIRS, CorpusError, collect
+from trainer.folder import changes
 from trainer.paths import default_model_dir
-from trainer.update import changes
 
 from .models import Choice, Listener, Models
 from .settings import Settings
@@ -204,6 +204,8 @@ class Learner:
     def _start(self, kind: str, title: str, args: list[str], out: Path) -> None:
         for pattern in self.exclude:
             args += ["--exclude", pattern]
+        # The device setting is for training: inference runs on the CPU, in numpy.
+        args += ["--device", self.models.choice.device if self.models.choice else "auto"]
         self.kind, self.progress = kind, (title, 0.0)
         self.listener.progress(title, 0.0, "starting")
         started = time.monotonic()

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from trainer import checkpoint
+from trainer import folder
 from trainer.corpus import CorpusError, collect
 from trainer.match import MatchIndex
 from trainer.paths import BASE_MODEL, default_model_dir
 from trainer.sampling import Predictor
-from trainer.train import TrainError, pick_device
 
 from .settings import Settings
 
@@ -35,7 +34,7 @@ class Listener(Protocol):
 class Choice:
     path: Path
     is_base: bool  # the shipped base model, standing in until the workspace has its own
-    device: str = "auto"
+    device: str = "auto"  # for the training processes: inference runs on the CPU, in numpy
 
 
 class Models:
@@ -101,14 +100,13 @@ class Models:
                 self.state, self.message = "loading", None
             self.listener.progress("lstm-complete: loading the model", None, str(choice.path))
             try:
-                ckpt = checkpoint.load(choice.path, pick_device(choice.device))
-                predictor = Predictor(ckpt)
+                saved = folder.load(choice.path)
+                predictor = Predictor(saved)
             except Exception as err:  # whatever is wrong with it, say so and keep serving
-                no_device = isinstance(err, TrainError)  # the device asked for is not here
-                if not isinstance(err, checkpoint.CheckpointError | TrainError):
+                if not isinstance(err, folder.CheckpointError):
                     log.exception("loading %s", choice.path)
                     err = f"{choice.path}: cannot be loaded ({type(err).__name__}: {err})"
-                fallback = self._failed(choice, str(err), no_device)
+                fallback = self._failed(choice, str(err))
                 if fallback is None:
                     return
             else:
@@ -119,7 +117,7 @@ class Models:
                 self.listener.progress("lstm-complete: indexing the workspace", None, "")
                 index = self._index()
                 if self.choice == choice:
-                    self.predictor = Predictor(ckpt, index) if index is not None else predictor
+                    self.predictor = Predictor(saved, index) if index is not None else predictor
                     self.serving = choice
                     self.indexed_chars = index.size if index is not None else None
                     self.state, self.message = "ready", note
@@ -131,19 +129,15 @@ class Models:
         elif self.choice == choice:
             self.loaded(choice)
 
-    def _failed(self, choice: Choice, err: str, no_device: bool) -> Choice | None:
+    def _failed(self, choice: Choice, err: str) -> Choice | None:
         """A model that cannot be loaded. The model serving now stays (a later reload tries
-        again); with none, the same model on the device there is, or for a damaged model the base
-        model, stands in; the base model itself failing is an error. Returns the model to load
-        instead, if any."""
+        again); with none, for a damaged model the base model stands in; the base model itself
+        failing is an error. Returns the model to load instead, if any."""
         self.listener.progress_done("no model")
         fallback = None
         if self.predictor is not None and self.serving is not None:
             self.choice = self.serving
             self.state, self.message = "ready", f"{err}; still serving {self.serving.path}"
-        elif no_device and choice.device != "auto":
-            self.message = f"{err}; loading on the device there is"
-            fallback = Choice(choice.path, choice.is_base, "auto")
         elif not choice.is_base:
             self.message = f"{err}; answering from the base model"
             self.damaged = choice.path
@@ -172,7 +166,7 @@ class Models:
             info = predictor.checkpoint.info
             model = {
                 "path": str(predictor.checkpoint.path),
-                "parameters": predictor.checkpoint.model.parameter_count(),
+                "parameters": predictor.checkpoint.parameter_count(),
                 "trainedChars": info.get("trained_chars", 0),
                 "heldOutBpc": info.get("held_out_bpc"),
                 "isBase": predictor.checkpoint.path == BASE_MODEL.absolute(),

@@ -14,9 +14,9 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import torch
+import numpy as np
 
-from trainer.model import State
+from trainer.stepper import State
 
 # Epochs are unique across documents and their successors: work begun on a document that was since
 # forgotten (closed, replaced, or a new model) must not store its states into the one that follows.
@@ -27,7 +27,7 @@ _epochs = itertools.count(1)
 class Point:
     line: int
     col: int
-    logits: torch.Tensor
+    logits: np.ndarray
     state: State
 
 

@@ -1,6 +1,6 @@
 """One thread that runs all model work: requests first, background reading in small slices.
 
-A single thread keeps torch to one core (the other stays with the editor and any training) and
+A single thread keeps inference to one core (the other stays with the editor and any training) and
 means the state cache never sees two readers of one document at once.
 """
 
@@ -41,8 +41,8 @@ class Worker:
                 future.set_exception(err)
 
     def stop(self) -> None:
-        """Finish the task in hand, drop the rest, and end the thread (torch must not be running
-        when the interpreter exits)."""
+        """Finish the task in hand, drop the rest, and end the thread (no model work may be
+        running when the interpreter exits)."""
         self._queue.put((-1, next(self._order), None, Future()))
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout=10)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from trainer.train import TrainConfig, train
+from trainer.config import TrainConfig
+from trainer.train import train
 
 MODULE = '''
 import os

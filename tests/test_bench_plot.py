@@ -11,9 +11,9 @@ import sys
 import pytest
 import torch
 
-from trainer import bench, compression, plot
-from trainer.checkpoint import CheckpointError
-from trainer.train import TrainError
+from trainer import bench, cli, compression, plot
+from trainer.config import TrainError
+from trainer.folder import CheckpointError
 
 from .conftest import write_corpus
 
@@ -24,9 +24,15 @@ def parse(module, argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def parse_bench(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    cli.add_bench_command(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
 def test_bench_measures_our_loop_and_the_bare_step(corpus_dir, capsys):
     argv = ["bench", str(corpus_dir), "--sizes", "tiny", "--device", "cpu", "--seconds", "0.4"]
-    args = parse(bench, [*argv, "--batch-size", "4", "--seq-len", "32", "--json"])
+    args = parse_bench([*argv, "--batch-size", "4", "--seq-len", "32", "--json"])
     assert args.run(args) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["size"] == "tiny" and row["device"] == "cpu" and row["bf16"] is True
@@ -54,9 +60,9 @@ def test_bench_refuses_a_corpus_too_short_for_the_shapes(tmp_path):
 
 
 def test_bench_sizes_are_checked_and_large_is_left_to_the_gpu():
-    assert bench.size_list("tiny, small") == ["tiny", "small"]
+    assert cli.size_list("tiny, small") == ["tiny", "small"]
     with pytest.raises(argparse.ArgumentTypeError, match="huge"):
-        bench.size_list("tiny,huge")
+        cli.size_list("tiny,huge")
     assert "large" not in bench.default_sizes(torch.device("cpu"))
     assert "large" in bench.default_sizes(torch.device("cuda"))
 

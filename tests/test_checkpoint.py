@@ -5,8 +5,11 @@ import shutil
 import pytest
 import torch
 
-from trainer import checkpoint
-from trainer.checkpoint import CheckpointError
+from trainer import checkpoint, folder
+from trainer.folder import CheckpointError
+
+# The torch model for training, numpy weights for inference: the same checks, the same messages.
+LOADERS = pytest.mark.parametrize("load", [checkpoint.load, folder.load], ids=["torch", "numpy"])
 
 
 @pytest.fixture
@@ -18,40 +21,44 @@ def model_copy(tiny_model, tmp_path):
 
 def test_loads(model_copy):
     ckpt = checkpoint.load(model_copy)
-    assert ckpt.model.parameter_count() > 0
+    assert ckpt.model.parameter_count() == folder.load(model_copy).parameter_count() > 0
 
 
 @pytest.mark.parametrize(
     "name", ["config.json", "tokenizer.json", "model.safetensors", "manifest.json"]
 )
-def test_missing_file_is_named(model_copy, name):
+@LOADERS
+def test_missing_file_is_named(model_copy, name, load):
     (model_copy / name).unlink()
     with pytest.raises(CheckpointError, match=name.replace(".", r"\.") + ": missing"):
-        checkpoint.load(model_copy)
+        load(model_copy)
 
 
-def test_truncated_weights_are_named(model_copy):
+@LOADERS
+def test_truncated_weights_are_named(model_copy, load):
     data = (model_copy / "model.safetensors").read_bytes()
     (model_copy / "model.safetensors").write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match=r"model\.safetensors: truncated or corrupt"):
-        checkpoint.load(model_copy)
+        load(model_copy)
 
 
-def test_mismatched_config_is_named(model_copy):
+@LOADERS
+def test_mismatched_config_is_named(model_copy, load):
     config = json.loads((model_copy / "config.json").read_text())
     config["model"]["hidden_size"] += 1
     (model_copy / "config.json").write_text(json.dumps(config))
     with pytest.raises(CheckpointError, match=r"model\.safetensors: does not match config\.json"):
-        checkpoint.load(model_copy)
+        load(model_copy)
 
 
-def test_garbage_config_and_tokenizer(model_copy):
+@LOADERS
+def test_garbage_config_and_tokenizer(model_copy, load):
     (model_copy / "tokenizer.json").write_text("{not json")
     with pytest.raises(CheckpointError, match=r"tokenizer\.json: cannot be read"):
-        checkpoint.load(model_copy)
+        load(model_copy)
     (model_copy / "config.json").write_text("[]")
     with pytest.raises(CheckpointError, match=r"config\.json: not an lstm-complete model"):
-        checkpoint.load(model_copy)
+        load(model_copy)
 
 
 class Exploit:

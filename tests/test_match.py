@@ -2,9 +2,8 @@ import random
 
 import numpy as np
 import pytest
-import torch
 
-from trainer import checkpoint, match, suffix
+from trainer import folder, match, suffix
 from trainer.match import MatchIndex
 from trainer.sampling import Predictor, Stop
 
@@ -92,7 +91,7 @@ def test_locate_prefers_the_longer_match_and_the_document_on_a_tie():
 
 @pytest.fixture(scope="module")
 def predictor(tiny_model):
-    return Predictor(checkpoint.load(tiny_model), MatchIndex(MODULE))
+    return Predictor(folder.load(tiny_model), MatchIndex(MODULE))
 
 
 def test_the_copy_candidate_is_the_rest_of_the_matched_line_scored_by_the_mixed_model(
@@ -109,7 +108,7 @@ def test_the_copy_candidate_is_the_rest_of_the_matched_line_scored_by_the_mixed_
         token = predictor.vocab.encode(ch)[0]
         logp = predictor.mixed_logprobs(step_logits, [(ch, min(length + i, match.MAX_LENGTH))])
         total += float(logp[0, token])
-        step_logits, step_state = predictor.stepper.step(torch.tensor([token]), step_state)
+        step_logits, step_state = predictor.stepper.step(np.array([token]), step_state)
     assert copied.logprob == pytest.approx(total, abs=1e-3)
 
 

@@ -8,13 +8,14 @@ import time
 import pytest
 
 from trainer import checkpoint
+from trainer.folder import read_metrics
 from trainer.train import train
 
 from .conftest import tiny_config
 
 
 def loss_rows(folder):
-    return [(r["step"], r["loss"]) for r in checkpoint.read_metrics(folder) if "loss" in r]
+    return [(r["step"], r["loss"]) for r in read_metrics(folder) if "loss" in r]
 
 
 def test_training_writes_a_complete_model_folder(tiny_model):
@@ -116,7 +117,8 @@ KILL_WRITER = """
 import sys, torch
 from pathlib import Path
 from trainer import checkpoint
-from trainer.model import CharLSTM, preset
+from trainer.config import preset
+from trainer.model import CharLSTM
 ckpt = checkpoint.load(Path(sys.argv[1]))
 big = CharLSTM(preset("medium", ckpt.vocab.size))
 print("ready", flush=True)

@@ -14,8 +14,10 @@ from safetensors.torch import load_file
 
 from tests.conftest import MODULE
 from trainer import checkpoint
+from trainer.config import UpdateConfig
 from trainer.corpus import collect
-from trainer.update import UpdateConfig, changes, update
+from trainer.folder import changes
+from trainer.update import update
 
 QUICK = dict(seconds=30.0, passes=1.0, batch_size=4, seq_len=32, min_replay_chars=2_000)
 

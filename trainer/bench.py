@@ -32,9 +32,11 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from .checkpoint import read_metrics
-from .model import PRESETS, CharLSTM, preset
-from .train import TrainConfig, TrainError, pick_device, train
+from .cli import stdlib_path
+from .config import PRESETS, TrainConfig, TrainError, preset
+from .folder import read_metrics
+from .model import CharLSTM
+from .train import pick_device, train
 from .vocab import Vocab
 
 # About 870K characters: 32 streams of some 200 chunks of 128 (epochs wrap), and quick to prepare
@@ -200,24 +202,12 @@ def _devices(name: str) -> list[torch.device]:
     return [pick_device(name)]
 
 
-def size_list(spec: str) -> list[str]:
-    sizes = [s.strip() for s in spec.split(",") if s.strip()]
-    unknown = [s for s in sizes if s not in PRESETS]
-    if unknown or not sizes:
-        raise argparse.ArgumentTypeError(
-            f"unknown {', '.join(unknown) or 'empty list'}; choose from {', '.join(PRESETS)}"
-        )
-    return sizes
-
-
 def default_sizes(device: torch.device) -> list[str]:
     # large trains at a few thousand characters a second on a small CPU: only when asked for.
     return [s for s in PRESETS if device.type == "cuda" or s != "large"]
 
 
-def run_bench(args: argparse.Namespace) -> int:
-    from .cli import stdlib_path  # here, not above: the CLI module imports this one
-
+def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     paths = args.paths or [stdlib_path() / name for name in STDLIB_SLICE]
@@ -232,21 +222,3 @@ def run_bench(args: argparse.Namespace) -> int:
     else:
         print(format_table(rows))
     return 0
-
-
-def add_command(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="training characters per second, ours beside bare nn.LSTM")
-    p.add_argument(
-        "paths", nargs="*", type=Path, metavar="PATH", help="corpus (default: a stdlib slice)"
-    )
-    p.add_argument(
-        "--sizes", type=size_list, help=f"comma-separated presets from {', '.join(PRESETS)}"
-    )
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    p.add_argument("--seconds", type=float, default=10.0, help="per measurement (default 10)")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--seq-len", type=int, default=128)
-    p.add_argument("--fp32", action="store_true", help="no bf16 autocast (in both loops)")
-    p.add_argument("--threads", type=int, help="CPU threads for torch")
-    p.add_argument("--json", action="store_true", help="rows as JSON")
-    p.set_defaults(run=run_bench)

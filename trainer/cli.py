@@ -10,12 +10,10 @@ import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
-from .checkpoint import CheckpointError
+from .config import DEFAULT_PRESET, PRESETS, TrainConfig, TrainError, UpdateConfig
 from .corpus import DEFAULT_MAX_BYTES, CorpusError
-from .model import DEFAULT_PRESET, PRESETS
+from .folder import CheckpointError
 from .paths import BASE_MODEL, default_model_dir
-from .train import TrainConfig, TrainError
-from .update import UpdateConfig
 
 # The standard library of the running interpreter: a corpus every machine has. Its own test
 # suite is left out (it is mostly fixtures, some deliberately undecodable).
@@ -31,7 +29,7 @@ def stdlib_path() -> Path:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    from . import bench, compression, plot
+    from . import compression, plot
 
     p = sub.add_parser("train", help="train a model on the Python files under PATH")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="folders or .py files")
@@ -104,9 +102,38 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=run_sample)
 
-    bench.add_command(sub)
+    add_bench_command(sub)
     plot.add_command(sub)
     compression.add_command(sub)
+
+
+def add_bench_command(sub: argparse._SubParsersAction) -> None:
+    # Here, not in bench.py: that imports torch, and the language server builds this parser.
+    p = sub.add_parser("bench", help="training characters per second, ours beside bare nn.LSTM")
+    p.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="corpus (default: a stdlib slice)"
+    )
+    p.add_argument(
+        "--sizes", type=size_list, help=f"comma-separated presets from {', '.join(PRESETS)}"
+    )
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--seconds", type=float, default=10.0, help="per measurement (default 10)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--seq-len", type=int, default=128)
+    p.add_argument("--fp32", action="store_true", help="no bf16 autocast (in both loops)")
+    p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--json", action="store_true", help="rows as JSON")
+    p.set_defaults(run=run_bench)
+
+
+def size_list(spec: str) -> list[str]:
+    sizes = [s.strip() for s in spec.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in PRESETS]
+    if unknown or not sizes:
+        raise argparse.ArgumentTypeError(
+            f"unknown {', '.join(unknown) or 'empty list'}; choose from {', '.join(PRESETS)}"
+        )
+    return sizes
 
 
 def corpus_paths(args: argparse.Namespace) -> tuple[list[Path], list[str]]:
@@ -195,6 +222,12 @@ def run_update(
     return 0
 
 
+def run_bench(args: argparse.Namespace) -> int:
+    from .bench import run
+
+    return run(args)
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from .checkpoint import load
     from .evaluate import evaluate
@@ -236,11 +269,10 @@ def parse_position(spec: str) -> tuple[Path, int, int]:
 
 
 def run_complete(args: argparse.Namespace) -> int:
-    from .checkpoint import load
-    from .corpus import collect
+    from .corpus import collect, join
+    from .folder import load
     from .match import MatchIndex
     from .sampling import Predictor, Stop
-    from .train import join
 
     file, line, col = parse_position(args.position)
     try:
@@ -263,7 +295,7 @@ def run_complete(args: argparse.Namespace) -> int:
 
 
 def run_sample(args: argparse.Namespace) -> int:
-    from .checkpoint import load
+    from .folder import load
     from .sampling import Predictor, Stop, Strategy
 
     predictor = Predictor(load(args.model))

@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .corpus import DEFAULT_MAX_BYTES, CorpusError, collect
-from .train import TrainConfig, join
+from .config import TrainConfig
+from .corpus import DEFAULT_MAX_BYTES, CorpusError, collect, join
 
 PPMD_ORDER = 32
 PPMD_MEMORY = 256 << 20

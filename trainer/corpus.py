@@ -205,3 +205,7 @@ def _inside(path: Path, real_root: Path) -> bool:
     except (OSError, RuntimeError):
         return False
     return target == real_root or real_root in target.parents
+
+
+def join(files: list[SourceFile]) -> str:
+    return "\0".join(f.text for f in files)  # NUL stands for [SEP]: no usable file contains one

@@ -12,10 +12,9 @@ import torch
 
 from . import scoring
 from .checkpoint import Checkpoint
-from .corpus import SourceFile, collect
+from .corpus import SourceFile, collect, join
 from .match import MatchIndex
 from .sampling import Predictor, Stop, Strategy
-from .train import join
 
 LONGEST_COPY = 256  # the copy baseline looks for suffixes up to this long
 
@@ -160,7 +159,7 @@ def evaluate(
         held_set, scoring.model_scores(model, held_set, device, bf16=False), ckpt.mixer
     )
     targets = positions(held_files, n_positions, seed)
-    predictor = Predictor(ckpt, MatchIndex(train_text))
+    predictor = Predictor(ckpt.for_inference(), MatchIndex(train_text))
     ours = suggest_at(predictor, targets, beam=beam)
     baseline = [copy_baseline(p.before, train_text) for p in targets]
     truths = [p.rest_of_line for p in targets]

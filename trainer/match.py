@@ -126,40 +126,6 @@ class Mixer:
             return cls()
         return cls(tuple(data["bias"]), tuple(data["on_match"]), tuple(data["on_top"]))
 
-    @classmethod
-    def fit(
-        cls,
-        p_true: np.ndarray,
-        p_match: np.ndarray,
-        p_top: np.ndarray,
-        hit: np.ndarray,
-        buckets: np.ndarray,
-    ) -> Mixer:
-        """Maximum likelihood of the mixture on the given positions (a few L-BFGS steps)."""
-        import torch
-
-        b = torch.from_numpy(buckets.astype(np.int64))
-        x_match = torch.from_numpy(np.log(np.maximum(p_match, 1e-9))).double()
-        x_top = torch.from_numpy(np.log(np.maximum(p_top, 1e-9))).double()
-        target_p = torch.from_numpy(p_true.astype(np.float64))
-        hits = torch.from_numpy(hit.astype(np.float64))
-        params = torch.zeros(3, N_BUCKETS, dtype=torch.float64, requires_grad=True)
-        optimizer = torch.optim.LBFGS([params], max_iter=100, line_search_fn="strong_wolfe")
-        has = b > 0
-
-        def loss() -> torch.Tensor:
-            optimizer.zero_grad()
-            z = params[0][b] + params[1][b] * x_match + params[2][b] * x_top
-            w = torch.sigmoid(z) * has
-            nll = -torch.log(w * hits + (1 - w) * target_p + 1e-12).mean()
-            nll = nll + 1e-4 * (params**2).sum()  # keeps buckets with few samples near neutral
-            nll.backward()
-            return nll
-
-        optimizer.step(loss)
-        bias, on_match, on_top = (tuple(float(v) for v in row) for row in params.detach())
-        return cls(bias, on_match, on_top)
-
 
 class MatchIndex:
     """Finds, for a context, the longest earlier occurrence of its suffix (up to MAX_LENGTH

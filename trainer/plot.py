@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import CONFIG, METRICS, CheckpointError, read_metrics
+from .folder import CONFIG, METRICS, CheckpointError, read_metrics
 
 SMOOTHING = 9  # logged steps in the running median: one step's loss is noisy
 

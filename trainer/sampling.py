@@ -1,6 +1,6 @@
 """Continuations from a model: greedy, sampled (temperature, top-k, top-p) or beam search, several
 at once in one batched pass, over the LSTM's next-character distribution mixed with the match
-model's prediction."""
+model's prediction. All in numpy: the language server runs it without torch."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from . import match
-from .checkpoint import Checkpoint
-from .model import State, Stepper
+from .folder import SavedModel
+from .stepper import State, Stepper
 
 CONTEXT_TAIL = match.DOCUMENT_WINDOW  # how much text before the cursor the match model searches
 
@@ -71,19 +70,19 @@ class _Stream:
 class Predictor:
     """A loaded model ready for inference: the fast LSTM step, the match index, the mixer."""
 
-    def __init__(self, ckpt: Checkpoint, index: match.MatchIndex | None = None) -> None:
-        self.checkpoint = ckpt
-        self.vocab = ckpt.vocab
-        self.stepper = Stepper(ckpt.model)
+    def __init__(self, saved: SavedModel, index: match.MatchIndex | None = None) -> None:
+        self.checkpoint = saved
+        self.vocab = saved.vocab
+        self.stepper = Stepper(saved.config, saved.weights)
         self.index = index or match.MatchIndex("")
-        self.mixer = ckpt.mixer
+        self.mixer = saved.mixer
         self._sep = [self.vocab.sep_id]
 
-    def start(self) -> tuple[torch.Tensor, State]:
+    def start(self) -> tuple[np.ndarray, State]:
         """Logits and state at the start of a file."""
         return self.stepper.advance(self._sep, self.stepper.initial_state(1))
 
-    def feed(self, text: str, logits: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+    def feed(self, text: str, logits: np.ndarray, state: State) -> tuple[np.ndarray, State]:
         if not text:
             return logits, state
         return self.stepper.advance(self.vocab.encode(text), state)
@@ -106,26 +105,24 @@ class Predictor:
         else:
             stream.match_src = ""
 
-    def mixed_logprobs(
-        self, logits: torch.Tensor, predicted: list[tuple[str, int]]
-    ) -> torch.Tensor:
+    def mixed_logprobs(self, logits: np.ndarray, predicted: list[tuple[str, int]]) -> np.ndarray:
         """log of (1 - w) * softmax(logits) + w * [the match's character], row by row, with w
         from the mixer (see match.Mixer)."""
-        probs = torch.softmax(logits.float(), dim=-1)
+        probs = _softmax(logits)
         rows = [(row, ch, length) for row, (ch, length) in enumerate(predicted) if ch]
         if rows:
-            tops = probs.max(-1).values.tolist()
+            tops = probs.max(-1).tolist()
             for row, ch, length in rows:
                 token = self.vocab.encode(ch)[0]
                 w = self.mixer.weight(match.bucket(length), float(probs[row, token]), tops[row])
                 probs[row] *= 1 - w
                 probs[row, token] += w
-        return torch.log(probs.clamp_min(1e-12))
+        return np.log(np.maximum(probs, 1e-12))
 
     def continuations(
         self,
         context: str,
-        logits: torch.Tensor,
+        logits: np.ndarray,
         state: State,
         n: int = 1,
         stop: Stop | None = None,
@@ -159,7 +156,7 @@ class Predictor:
     def _copied(
         self,
         context: str,
-        logits: torch.Tensor,
+        logits: np.ndarray,
         state: State,
         stop: Stop,
         skip: tuple[int, int] | None,
@@ -182,10 +179,10 @@ class Predictor:
             return None
         rows = logits.reshape(1, -1)
         if len(targets) > 1:
-            rows = torch.cat([rows, self.stepper.along(targets[:-1], state)])
-        probs = torch.softmax(rows.float(), -1)
-        p_target = probs[torch.arange(len(targets)), torch.tensor(targets)].numpy()
-        p_top = probs.max(-1).values.numpy()
+            rows = np.concatenate([rows, self.stepper.along(targets[:-1], state)])
+        probs = _softmax(rows)
+        p_target = probs[np.arange(len(targets)), targets]
+        p_top = probs.max(-1)
         lengths = np.minimum(length + np.arange(len(targets)), match.MAX_LENGTH)
         buckets = np.searchsorted(match._EDGES, lengths, side="right")
         w = self.mixer.weights(buckets, p_target, p_top)
@@ -202,7 +199,7 @@ class Predictor:
     def _sample(
         self,
         context: str,
-        logits: torch.Tensor,
+        logits: np.ndarray,
         state: State,
         n: int,
         stop: Stop,
@@ -212,21 +209,16 @@ class Predictor:
     ) -> list[_Stream]:
         greedy = strategy.kind == "greedy" or strategy.temperature <= 0
         batch = 1 if greedy else n
-        generator = None
-        if strategy.seed is not None:
-            generator = torch.Generator(device=self.stepper.device).manual_seed(strategy.seed)
+        rng = np.random.default_rng(strategy.seed)  # no seed: fresh entropy
         streams = [_Stream() for _ in range(batch)]
-        logits = logits.expand(batch, -1)
-        state = (
-            state[0].expand(-1, batch, -1).contiguous(),
-            state[1].expand(-1, batch, -1).contiguous(),
-        )
+        logits = np.repeat(logits, batch, axis=0)
+        state = (np.repeat(state[0], batch, axis=1), np.repeat(state[1], batch, axis=1))
         for _ in range(stop.max_chars):
             if cancelled():
                 raise Cancelled
             predicted = [self._predict(s, context, skip) for s in streams]
             logp = self.mixed_logprobs(logits, predicted)
-            choice = logp.argmax(-1) if greedy else _draw(logp, strategy, generator)
+            choice = logp.argmax(-1) if greedy else _draw(logp, strategy, rng)
             ids = []
             for row, s in enumerate(streams):
                 token = int(choice[row])
@@ -237,13 +229,13 @@ class Predictor:
                 ids.append(token)
             if all(s.done for s in streams):
                 break
-            logits, state = self.stepper.step(torch.tensor(ids, device=self.stepper.device), state)
+            logits, state = self.stepper.step(np.array(ids), state)
         return streams
 
     def _beam(
         self,
         context: str,
-        logits: torch.Tensor,
+        logits: np.ndarray,
         state: State,
         n: int,
         stop: Stop,
@@ -259,13 +251,10 @@ class Predictor:
                 raise Cancelled
             predicted = [self._predict(b, context, skip) for b in beams]
             logp = self.mixed_logprobs(logits, predicted)
-            scores = logp + torch.tensor([b.logprob for b in beams], device=logp.device).unsqueeze(
-                1
-            )
-            top = torch.topk(scores.flatten(), min(width * 2, scores.numel()))
+            scores = (logp + np.array([[b.logprob] for b in beams], np.float32)).ravel()
             vocab = logp.shape[1]
             survivors: list[tuple[int, _Stream, int]] = []
-            for flat in top.indices.tolist():
+            for flat in _top(scores, width * 2):
                 parent, token = divmod(flat, vocab)
                 child = _copy(beams[parent])
                 self._append(
@@ -283,11 +272,10 @@ class Predictor:
                 len(finished) >= n and survivors[0][1].logprob < finished[n - 1].logprob
             ):
                 break
-            rows = torch.tensor([p for p, _, _ in survivors], device=logp.device)
+            rows = [p for p, _, _ in survivors]
             state = (state[0][:, rows], state[1][:, rows])
             beams = [c for _, c, _ in survivors]
-            tokens = torch.tensor([t for _, _, t in survivors], device=self.stepper.device)
-            logits, state = self.stepper.step(tokens, state)
+            logits, state = self.stepper.step(np.array([t for _, _, t in survivors]), state)
         return finished
 
     def _append(
@@ -374,19 +362,34 @@ def _copy(s: _Stream) -> _Stream:
     )
 
 
-def _draw(
-    logp: torch.Tensor, strategy: Strategy, generator: torch.Generator | None
-) -> torch.Tensor:
+def _draw(logp: np.ndarray, strategy: Strategy, rng: np.random.Generator) -> np.ndarray:
+    """One token per row, drawn with the strategy's temperature, top-k and top-p."""
     logits = logp / max(strategy.temperature, 1e-6)
     if strategy.top_k:
-        kth = torch.topk(logits, min(strategy.top_k, logits.shape[-1])).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, -math.inf)
+        k = min(strategy.top_k, logits.shape[-1])
+        kth = -np.partition(-logits, k - 1, axis=-1)[:, k - 1 : k]
+        logits = np.where(logits < kth, -np.inf, logits)
     if strategy.top_p < 1.0:
-        sorted_logits, order = torch.sort(logits, descending=True)
-        cumulative = torch.softmax(sorted_logits, -1).cumsum(-1)
-        drop = cumulative - torch.softmax(sorted_logits, -1) > strategy.top_p
-        logits = logits.scatter(1, order, sorted_logits.masked_fill(drop, -math.inf))
-    return torch.multinomial(torch.softmax(logits, -1), 1, generator=generator).squeeze(1)
+        order = np.argsort(-logits, axis=-1, kind="stable")
+        sorted_logits = np.take_along_axis(logits, order, -1)
+        probs = _softmax(sorted_logits)
+        drop = probs.cumsum(-1) - probs > strategy.top_p  # the likeliest token always stays
+        np.put_along_axis(logits, order, np.where(drop, -np.inf, sorted_logits), -1)
+    cumulative = _softmax(logits).cumsum(-1)
+    draws = rng.random((len(logits), 1)) * cumulative[:, -1:]
+    return np.minimum((cumulative < draws).sum(-1), logits.shape[-1] - 1)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(-1, keepdims=True), dtype=np.float32)
+    return e / e.sum(-1, keepdims=True)
+
+
+def _top(scores: np.ndarray, k: int) -> list[int]:
+    """Indices of the k highest scores, highest first."""
+    k = min(k, len(scores))
+    best = np.argpartition(-scores, k - 1)[:k]
+    return best[np.argsort(-scores[best], kind="stable")].tolist()
 
 
 def _ranked(streams: list[_Stream], n: int) -> list[Suggestion]:

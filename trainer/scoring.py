@@ -96,7 +96,7 @@ def model_scores(
 
 def fit_mixer(s: ScoringSet, scores: ModelScores) -> match.Mixer:
     hit = s.match_ids == s.targets
-    return match.Mixer.fit(scores.p_true, scores.p_match, scores.p_top, hit, s.buckets)
+    return _fit_weights(scores.p_true, scores.p_match, scores.p_top, hit, s.buckets)
 
 
 def summarize(s: ScoringSet, scores: ModelScores, mixer: match.Mixer) -> dict[str, float]:
@@ -123,3 +123,35 @@ def lstm_bpc(model: CharLSTM, vocab: Vocab, text: str, device: torch.device, bf1
     s = ScoringSet(ids[:-1], ids[1:], nothing, np.zeros_like(nothing))
     scores = model_scores(model, s, device, bf16)
     return float(-np.log2(np.maximum(scores.p_true, 1e-12)).mean())
+
+
+def _fit_weights(
+    p_true: np.ndarray,
+    p_match: np.ndarray,
+    p_top: np.ndarray,
+    hit: np.ndarray,
+    buckets: np.ndarray,
+) -> match.Mixer:
+    """Maximum likelihood of the mixture on the given positions (a few L-BFGS steps). Here, not in
+    match.py: the language server imports that, and never torch."""
+    b = torch.from_numpy(buckets.astype(np.int64))
+    x_match = torch.from_numpy(np.log(np.maximum(p_match, 1e-9))).double()
+    x_top = torch.from_numpy(np.log(np.maximum(p_top, 1e-9))).double()
+    target_p = torch.from_numpy(p_true.astype(np.float64))
+    hits = torch.from_numpy(hit.astype(np.float64))
+    params = torch.zeros(3, match.N_BUCKETS, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([params], max_iter=100, line_search_fn="strong_wolfe")
+    has = b > 0
+
+    def loss() -> torch.Tensor:
+        optimizer.zero_grad()
+        z = params[0][b] + params[1][b] * x_match + params[2][b] * x_top
+        w = torch.sigmoid(z) * has
+        nll = -torch.log(w * hits + (1 - w) * target_p + 1e-12).mean()
+        nll = nll + 1e-4 * (params**2).sum()  # keeps buckets with few samples near neutral
+        nll.backward()
+        return nll
+
+    optimizer.step(loss)
+    bias, on_match, on_top = (tuple(float(v) for v in row) for row in params.detach())
+    return match.Mixer(bias, on_match, on_top)

@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,46 +25,12 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from . import checkpoint, scoring
-from .corpus import DEFAULT_MAX_BYTES, SourceFile, collect
-from .model import DEFAULT_PRESET, CharLSTM, State, preset
+from .config import TrainConfig, TrainError, preset
+from .corpus import collect, join
+from .folder import Manifest
+from .model import CharLSTM, State
 from .paths import BASE_MODEL
 from .vocab import Vocab
-
-
-@dataclass
-class TrainConfig:
-    size: str = DEFAULT_PRESET
-    batch_size: int = 32
-    seq_len: int = 128
-    lr: float | None = None  # peak (3e-3 from scratch, 1e-3 fine-tuning); warmup, cosine decay
-    min_lr_ratio: float = 0.1
-    warmup_steps: int = 100
-    weight_decay: float = 0.01
-    grad_clip: float = 1.0
-    steps: int | None = None  # budget: whichever of steps, minutes, epochs is given
-    minutes: float | None = None
-    epochs: float | None = None
-    eval_every: int = 250
-    eval_chars: int = 250_000  # held-out characters scored at each evaluation
-    fit_chars: int = 100_000  # training characters the match-model weights are fitted on
-    log_every: int = 25
-    seed: int = 0
-    device: str = "auto"
-    bf16: bool = True  # autocast; 2.2x faster training on these CPUs, and the norm on CUDA
-    held_out: float = 0.05
-    max_bytes: int = DEFAULT_MAX_BYTES
-    exclude: list[str] = field(default_factory=list)
-
-    def total_steps(self, steps_per_epoch: int) -> int | None:
-        if self.steps is not None:
-            return self.steps
-        if self.epochs is not None:
-            return max(1, math.ceil(self.epochs * steps_per_epoch))
-        return None
-
-
-class TrainError(Exception):
-    """Training cannot start: bad input, stated in one line."""
 
 
 @dataclass
@@ -131,10 +97,6 @@ def train_step(
     return loss.detach(), (carried[0].detach().float(), carried[1].detach().float())
 
 
-def join(files: list[SourceFile]) -> str:
-    return "\0".join(f.text for f in files)  # NUL stands for [SEP]: no usable file contains one
-
-
 def train(
     paths: list[Path],
     out: Path,
@@ -167,7 +129,7 @@ def train(
         f"corpus: {len(corpus.files)} files, {corpus.chars:,} characters "
         f"({len(train_files)} train, {len(held_files)} held out); {corpus.describe_skipped()}"
     )
-    manifest = checkpoint.Manifest(
+    manifest = Manifest(
         roots=[str(Path(p).absolute()) for p in paths],
         files=corpus.manifest(),
         held_out=sorted(f.key for f in held_files),

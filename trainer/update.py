@@ -9,73 +9,18 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from . import checkpoint, scoring
-from .corpus import DEFAULT_MAX_BYTES, Corpus, SourceFile, collect
+from .config import TrainError, UpdateConfig
+from .corpus import Corpus, SourceFile, collect, join
+from .folder import Changes, Manifest, changes
 from .match import codes_of
-from .train import Streams, TrainError, join, pick_device, train_step
-
-
-@dataclass
-class UpdateConfig:
-    weight: int = 16  # copies of each changed file in the update's text: the new code, weighted up
-    replay: float = 2.0  # characters of unchanged files replayed per character of changed text
-    min_replay_chars: int = 20_000
-    max_changed_chars: int = 300_000  # a branch switch that touches everything: learn a share
-    # The same learning whatever else the machine is doing: a number of steps, not a time (with
-    # a time as a safety net). Under load, a time budget learned a new name in 2 updates of 10.
-    steps: int = 60
-    passes: float = 2.0  # passes over the update's text, at most
-    seconds: float = 60.0
-    batch_size: int = 8
-    seq_len: int = 128
-    # Measured on a workspace model (the base model fine-tuned 1 minute on six stdlib packages),
-    # 10-second updates: 1e-3 worsened its held-out text by 0.05-0.07 bits/char, 5e-4 by 0.03,
-    # 2e-4 by 0.01 while beginning to learn a new name.
-    lr: float = 2e-4
-    warmup_steps: int = 10
-    grad_clip: float = 1.0
-    margin: float = 0.02  # bits per character held-out text may lose, over all updates together
-    guard_chars: int = 40_000  # held-out characters the check scores
-    seed: int = 0
-    device: str = "auto"
-    bf16: bool = True
-    max_bytes: int = DEFAULT_MAX_BYTES
-    exclude: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Changes:
-    """How a corpus differs from a model's manifest, by file key."""
-
-    added: list[str]
-    modified: list[str]
-    deleted: list[str]
-
-    @property
-    def learn(self) -> list[str]:
-        return self.added + self.modified
-
-    def __bool__(self) -> bool:
-        return bool(self.added or self.modified or self.deleted)
-
-    def describe(self) -> str:
-        parts = [f"{len(v)} {k}" for k, v in asdict(self).items() if v]
-        return ", ".join(parts) if parts else "no changes"
-
-
-def changes(manifest: checkpoint.Manifest, corpus: Corpus) -> Changes:
-    now = corpus.manifest()
-    return Changes(
-        added=sorted(k for k in now if k not in manifest.files),
-        modified=sorted(k for k, h in now.items() if manifest.files.get(k, h) != h),
-        deleted=sorted(k for k in manifest.files if k not in now),
-    )
+from .train import Streams, pick_device, train_step
 
 
 @dataclass
@@ -114,7 +59,7 @@ def update(
     by_key = {f.key: f for f in corpus.files}
     learn = [by_key[k] for k in found.learn]
     guard, rest = _guard_and_rest(ckpt.manifest, corpus, set(found.learn), cfg.seed)
-    manifest = checkpoint.Manifest(
+    manifest = Manifest(
         roots=[str(Path(p).absolute()) for p in paths],
         files=corpus.manifest(),
         held_out=sorted(f.key for f in guard if f.key in ckpt.manifest.held_out),
@@ -189,7 +134,7 @@ def guard_key(keys: Iterable[str]) -> str:
 
 
 def _guard_and_rest(
-    manifest: checkpoint.Manifest, corpus: Corpus, learning: set[str], seed: int
+    manifest: Manifest, corpus: Corpus, learning: set[str], seed: int
 ) -> tuple[list[SourceFile], list[SourceFile]]:
     """The files the held-out check scores, and the rest (what replay draws from). The check uses
     the model's held-out files that this update does not learn; a corpus left with none lends a

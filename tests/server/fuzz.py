@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
+import numpy as np
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -232,7 +232,7 @@ class InProcess:
         )
         self.notify(types.INITIALIZED, types.InitializedParams())
 
-    def cursor_logits(self, uri: str) -> tuple[tuple[int, int], torch.Tensor] | None:
+    def cursor_logits(self, uri: str) -> tuple[tuple[int, int], np.ndarray] | None:
         """Where the document's cursor state is and the logits there, if it has one."""
         doc = self.server.cache.docs.get(uri)
         if doc is None or doc.cursor is None:
@@ -425,7 +425,7 @@ class Player:
                     assert edited == again, (kind, at, mirror.source, edited, again)
                     if here is not None and there is not None and here[0] == there[0]:
                         # the state itself, which can be stale while the suggestions agree
-                        assert torch.allclose(here[1], there[1], atol=1e-4), (at, mirror.source)
+                        assert np.allclose(here[1], there[1], atol=1e-4), (at, mirror.source)
                     self.tally.compared += 1
             self.notify(
                 types.TEXT_DOCUMENT_DID_CLOSE,

@@ -130,7 +130,8 @@ def tcp_server(model: Path) -> Iterator[tuple[str, int]]:
 
 
 async def connect_tcp(host: str, port: int, root: Path) -> PyglsClient:
-    """A client over TCP, initialized, once the server says its model is ready."""
+    """A client over TCP, initialized, once the server says its model is ready and the workspace
+    indexed (the model answers before the match index is built; answers differ until then)."""
     client = PyglsClient("test", "1")
     await client.start_tcp(host, port)
     await client.initialize_async(
@@ -141,7 +142,7 @@ async def connect_tcp(host: str, port: int, root: Path) -> PyglsClient:
         now = await client.workspace_execute_command_async(
             types.ExecuteCommandParams(command="lstm-complete.status")
         )
-        if now["state"] == "ready":
+        if now["state"] == "ready" and now["indexedChars"] is not None:
             return client
         await asyncio.sleep(0.1)
     raise AssertionError(f"the server stayed {now}")

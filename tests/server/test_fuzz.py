@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from lsprotocol import types
@@ -200,11 +199,10 @@ def test_an_exclude_pattern_that_does_not_compile_is_reported_not_raised(in_proc
     replay(in_process, [Configure({"modelPath": 0, "exclude": ["\\"]})], [P(0, 0)])
 
 
-def test_a_device_that_is_not_here_gives_way_to_the_one_there_is(tiny_model: Path) -> None:
-    """Found by the fuzzer: with "device": "cuda" and no CUDA device, the model failed to load,
-    then the base model did on the same device, and the server was left with no model."""
-    if torch.cuda.is_available():
-        pytest.skip("needs a machine without CUDA")
+def test_a_device_that_is_not_here_still_serves(tiny_model: Path) -> None:
+    """Found by the fuzzer: with "device": "cuda" and no CUDA device, the server was left with no
+    model. Completions now run in numpy on the CPU whatever the setting (it picks the device of
+    the server's training processes), so the model serves."""
     loop = asyncio.new_event_loop()
     driver = InProcess(tiny_model)
     try:
@@ -213,8 +211,7 @@ def test_a_device_that_is_not_here_gives_way_to_the_one_there_is(tiny_model: Pat
     finally:
         driver.stop()
         loop.close()
-    assert now["model"]["path"] == str(tiny_model)
-    assert "no CUDA device is available; loading on the device there is" in now["message"]
+    assert now["model"]["path"] == str(tiny_model) and now["message"] is None
 
 
 def test_a_path_with_a_space_gets_suggestions(in_process) -> None:

@@ -1,6 +1,9 @@
 """The server's logic that needs no LSP: settings, post-processing, the state cache."""
 
-import torch
+import subprocess
+import sys
+
+import numpy as np
 
 from server.postprocess import clean, trim_overlap
 from server.settings import Settings, parse
@@ -54,8 +57,8 @@ MODEL = object()  # stands for the model that computed the states
 
 
 def point(line, col=0):
-    zeros = torch.zeros(1, 1, 2)
-    return Point(line, col, torch.zeros(1, 3), (zeros, zeros))
+    zeros = np.zeros((1, 1, 2), np.float32)
+    return Point(line, col, np.zeros((1, 3), np.float32), (zeros, zeros))
 
 
 def test_an_edit_drops_only_later_checkpoints():
@@ -96,12 +99,12 @@ def test_states_of_a_swapped_out_model_are_neither_used_nor_stored():
 
 def test_reading_ahead_finishes_when_a_document_outgrows_its_cap(tiny_model):
     from server.engine import Engine
-    from trainer import checkpoint
+    from trainer import folder
     from trainer.sampling import Predictor
 
     engine = Engine(StateCache(per_document=7, total=100))
     lines = [f"x{i} = {i}  # {'pad ' * (i % 30)}\n" for i in range(40)] + [""]
-    predictor = Predictor(checkpoint.load(tiny_model))
+    predictor = Predictor(folder.load(tiny_model))
     slices = 0
     while engine.read_ahead(predictor, "doc", lines) is not None:
         slices += 1
@@ -119,3 +122,13 @@ def test_work_begun_before_a_document_was_forgotten_is_not_stored():
     cache.get("a", 10, MODEL)
     cache.store("a", epoch, [point(1)], point(1, 4), MODEL)
     assert cache.checkpoints() == 0
+
+
+def test_the_server_never_imports_torch():
+    # torch alone would add ~190 MB to the server's resident memory; inference is numpy.
+    code = (
+        "import sys, server.server, server.cli\n"
+        "server.cli.build_parser().parse_args(['serve'])\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
