@@ -14,6 +14,12 @@ for (const file of shipped) {
   mkdirSync(path.dirname(path.join(stage, file)), { recursive: true });
   cpSync(path.join(root, file), path.join(stage, file));
 }
+// The server itself, for the Install action: a wheel of this checkout (trainer, server and the
+// base model) and the constraints it was tested with.
+const python = process.env.PYTHON ?? "python3";
+const wheels = path.join(stage, "python");
+execFileSync(python, ["-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", wheels, root], { stdio: "inherit" });
+cpSync(path.join(root, "constraints.txt"), path.join(wheels, "constraints.txt"));
 const manifest = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
 const out = path.join(root, `${manifest.name}-${manifest.version}.vsix`);
 execFileSync(

@@ -50,14 +50,13 @@ export function pythonPathSetting(read: ReadSetting, paths: PathContext): string
   return typeof value === "string" && value.trim() !== "" ? expandPath(value.trim(), paths) : undefined;
 }
 
-export const DEFAULT_INSTALL_SOURCE = "lstm-complete";
-
-/** The pip requirement the install action installs: a PyPI name, a checkout's path, or a wheel. */
-export function installSourceSetting(read: ReadSetting, paths: PathContext): string {
+/**
+ * The pip requirement the install action installs: a PyPI name, a checkout's path, or a wheel;
+ * undefined for the default, the server bundled with the extension.
+ */
+export function installSourceSetting(read: ReadSetting, paths: PathContext): string | undefined {
   const value = read("server.installSource");
-  return typeof value === "string" && value.trim() !== ""
-    ? expandPath(value.trim(), paths)
-    : DEFAULT_INSTALL_SOURCE;
+  return typeof value === "string" && value.trim() !== "" ? expandPath(value.trim(), paths) : undefined;
 }
 
 /**

@@ -27,7 +27,13 @@ export function activate(context: vscode.ExtensionContext): void {
       session: current,
       statusBar,
       output,
-      install: { venvDir: current.venvDir, cwd: context.globalStorageUri.fsPath, output, paths: () => current.pathContext() },
+      install: {
+        venvDir: current.venvDir,
+        extensionPath: context.extensionPath,
+        cwd: context.globalStorageUri.fsPath,
+        output,
+        paths: () => current.pathContext(),
+      },
       basePython: async () => (await current.interpreter()).command,
     }),
     vscode.workspace.onDidChangeConfiguration((event) => {

@@ -6,7 +6,7 @@ import * as vscode from "vscode";
 import { COMMANDS } from "./commands";
 import { SECTION, installSourceSetting, type PathContext } from "./config";
 import { describeInterpreter, type Interpreter } from "./interpreter";
-import { installServer, type ServerCheck } from "./serverInstall";
+import { bundledServer, installServer, type ServerCheck } from "./serverInstall";
 
 const INSTALL = "Install";
 const OPEN_SETTINGS = "Open Settings";
@@ -14,6 +14,8 @@ const SHOW_OUTPUT = "Show Output";
 
 export interface InstallContext {
   venvDir: string;
+  /** Where the extension is installed: the bundled server lies under it. */
+  extensionPath: string;
   cwd: string;
   output: vscode.LogOutputChannel;
   paths: () => PathContext;
@@ -54,7 +56,14 @@ export async function reportMissingServer(
  */
 export async function installWithProgress(basePython: string, context: InstallContext): Promise<boolean> {
   const config = vscode.workspace.getConfiguration(SECTION);
-  const source = installSourceSetting((key) => config.get(key), context.paths());
+  const bundled = bundledServer(context.extensionPath);
+  const source = installSourceSetting((key) => config.get(key), context.paths()) ?? bundled?.wheel;
+  if (source === undefined) {
+    const message = "this build of the extension has no bundled server: set lstmComplete.server.installSource";
+    context.output.error(`Install failed: ${message}`);
+    void vscode.window.showErrorMessage(`lstm-complete: ${message}`);
+    return false;
+  }
   context.output.info(`Installing ${source} into ${context.venvDir} with ${basePython}`);
   try {
     await vscode.window.withProgress(
@@ -66,6 +75,7 @@ export async function installWithProgress(basePython: string, context: InstallCo
           basePython,
           venvDir: context.venvDir,
           source,
+          constraints: bundled?.constraints,
           cwd: context.cwd,
           signal: abort.signal,
           log: (line) => {

@@ -2,7 +2,7 @@
 // environment of the extension's own. Node only (no `vscode`), so it is tested with real processes.
 
 import { execFile, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 
@@ -61,6 +61,11 @@ export interface InstallRequest {
   venvDir: string;
   /** A pip requirement: a PyPI name, a path to a checkout, or a wheel. */
   source: string;
+  /**
+   * A pip constraints file: the versions the server was tested with (unpinned, torch alone
+   * would pull gigabytes of CUDA packages).
+   */
+  constraints?: string | undefined;
   cwd: string;
   log: (line: string) => void;
   signal: AbortSignal;
@@ -72,7 +77,8 @@ export async function installServer(request: InstallRequest): Promise<string> {
   if (!existsSync(python)) {
     await run(request.basePython, ["-m", "venv", request.venvDir], request);
   }
-  await run(python, ["-m", "pip", "install", "--upgrade", request.source], request);
+  const pins = request.constraints === undefined ? [] : ["-c", request.constraints];
+  await run(python, ["-m", "pip", "install", "--upgrade", ...pins, request.source], request);
   return python;
 }
 
@@ -109,6 +115,17 @@ function run(command: string, args: string[], request: InstallRequest): Promise<
 function lastLine(text: string): string | undefined {
   const lines = text.split(/\r?\n/).filter((line) => line.trim() !== "");
   return lines.at(-1);
+}
+
+/**
+ * The server package that ships inside the extension (a wheel, with the constraints file it was
+ * tested with), put there by the packaging script; undefined when there is none.
+ */
+export function bundledServer(extensionPath: string): { wheel: string; constraints: string } | undefined {
+  const folder = path.join(extensionPath, "python");
+  const wheel = existsSync(folder) ? readdirSync(folder).find((name) => name.endsWith(".whl")) : undefined;
+  const constraints = path.join(folder, "constraints.txt");
+  return wheel === undefined || !existsSync(constraints) ? undefined : { wheel: path.join(folder, wheel), constraints };
 }
 
 /** The python that runs the server, or why there is none. */

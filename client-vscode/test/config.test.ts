@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import {
-  DEFAULT_INSTALL_SOURCE,
   SERVER_SETTING_KEYS,
   expandPath,
   installSourceSetting,
@@ -70,7 +69,7 @@ describe("expandPath", () => {
 
 describe("installSourceSetting", () => {
   it("defaults to the PyPI name and expands paths", () => {
-    assert.equal(installSourceSetting(reader({}), paths), DEFAULT_INSTALL_SOURCE);
+    assert.equal(installSourceSetting(reader({}), paths), undefined); // the bundled server
     assert.equal(installSourceSetting(reader({ "server.installSource": "~/src/lstm" }), paths), "/home/me/src/lstm");
   });
 });

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { checkServer, findServerPython, installServer, venvPython, type ServerCheck } from "../src/serverInstall";
+import { bundledServer, checkServer, findServerPython, installServer, venvPython, type ServerCheck } from "../src/serverInstall";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "lstm-complete-unit-"));
 after(() => { rmSync(tmp, { recursive: true, force: true }); });
@@ -91,6 +91,21 @@ describe("findServerPython", () => {
   });
 });
 
+describe("bundledServer", () => {
+  it("finds the wheel and the constraints the packaging script put in the extension", () => {
+    const extension = path.join(tmp, "extension");
+    assert.equal(bundledServer(extension), undefined);
+    mkdirSync(path.join(extension, "python"), { recursive: true });
+    writeFileSync(path.join(extension, "python", "lstm_complete-0.1.0-py3-none-any.whl"), "");
+    assert.equal(bundledServer(extension), undefined); // no constraints: not a whole bundle
+    writeFileSync(path.join(extension, "python", "constraints.txt"), "torch==2.13.0\n");
+    assert.deepEqual(bundledServer(extension), {
+      wheel: path.join(extension, "python", "lstm_complete-0.1.0-py3-none-any.whl"),
+      constraints: path.join(extension, "python", "constraints.txt"),
+    });
+  });
+});
+
 describe("installServer", () => {
   const venv = path.join(tmp, "managed");
   const lines: string[] = [];
@@ -102,6 +117,14 @@ describe("installServer", () => {
   it("reports pip's error when the source cannot be installed", async () => {
     await assert.rejects(installServer(request(path.join(tmp, "no-such-checkout"))), /pip install --upgrade .*no-such-checkout.* failed: .+/);
     assert.ok(existsSync(venvPython(venv, process.platform)), "the virtual environment was made first");
+  });
+
+  it("keeps the versions the constraints file pins", async () => {
+    const wheel = path.join(tmp, "fake_lstm-0.1-py3-none-any.whl");
+    execFileSync("python3", ["-c", MAKE_WHEEL, wheel]);
+    const pins = path.join(tmp, "constraints.txt");
+    writeFileSync(pins, "fake-lstm==9.9\n");
+    await assert.rejects(installServer({ ...request(wheel), constraints: pins }), /-c .*constraints\.txt.* failed: .+/);
   });
 
   it("installs a wheel into the environment, after which the check passes", async () => {

@@ -30,12 +30,16 @@
   ;; no command loop, so that moment is played here.
   (run-hooks 'post-command-hook)
   (let* ((server (harness-wait "the server" 30 #'eglot-current-server))
+         ;; Ready once the model is loaded and the workspace indexed (the model answers alone
+         ;; meanwhile, without the match model).
          (status (harness-wait
                   "the model" 60
                   (lambda ()
                     (let ((now (jsonrpc-request server :workspace/executeCommand
                                                 '(:command "lstm-complete.status" :arguments []))))
-                      (and (equal (plist-get now :state) "ready") now))))))
+                      (and (equal (plist-get now :state) "ready")
+                           (plist-get now :indexedChars)
+                           now))))))
     (goto-char (point-min))
     (search-forward harness-marker)
     (delete-region (point) (line-end-position))

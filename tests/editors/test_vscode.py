@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import fields
@@ -230,6 +231,17 @@ def prerequisites(request: pytest.FixtureRequest) -> Iterator[dict[str, Future[P
         return
     with ThreadPoolExecutor(max_workers=2) as pool:
         yield {"editor": pool.submit(install_editor), "model": pool.submit(train_model)}
+
+
+def test_the_extension_bundles_the_server(vsix: Path) -> None:
+    """The Install action's default: the server as a wheel, with the versions it was tested with
+    (an unpinned torch would pull gigabytes of CUDA packages)."""
+    with zipfile.ZipFile(vsix) as archive:
+        names = archive.namelist()
+        pins = archive.read("extension/python/constraints.txt").decode()
+    wheels = [n for n in names if re.fullmatch(r"extension/python/lstm_complete-.+\.whl", n)]
+    assert len(wheels) == 1, names
+    assert pins == (REPO / "constraints.txt").read_text() and "torch==" in pins
 
 
 def test_end_to_end_in_code_server(
