@@ -266,6 +266,6 @@ def test_end_to_end_in_code_server(
         "scratch": str(tmp_path / "scratch"),
         "artifacts": str(ARTIFACTS),
     }
-    out = run(["node", str(HARNESS / "e2e.mjs"), json.dumps(config)], timeout=300)
+    out = run(["node", str(HARNESS / "e2e.mjs"), json.dumps(config)], timeout=700)
     print(out)
     assert "e2e: every step passed" in out

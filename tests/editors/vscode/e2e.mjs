@@ -27,6 +27,7 @@ const TYPED = "def add_n";
 /** Long enough for the server to start, load the model and index the workspace on a busy machine. */
 const READY_MS = 90_000;
 const STEP_MS = 30_000;
+const INSTALL_MS = 400_000;
 
 const userData = path.join(config.scratch, "user-data");
 const extensions = path.join(config.scratch, "extensions");
@@ -182,6 +183,12 @@ async function run(page) {
     await statusItem.filter({ hasText: "LSTM not installed" }).click({ timeout: STEP_MS });
     await page.locator(".quick-input-widget .monaco-list-row", { hasText: "Install the server" }).waitFor({ timeout: STEP_MS });
     await page.mouse.move(700, 450);
+  });
+
+  await step(page, "Install puts the bundled server in the extension's environment and starts it", "10-installed", async () => {
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: "Install the server" }).click({ timeout: STEP_MS });
+    // pip installs the wheel from the .vsix and its pinned dependencies: a minute or two.
+    await statusItem.filter({ hasText: "LSTM ready" }).waitFor({ timeout: INSTALL_MS });
   });
 }
 
