@@ -12,5 +12,5 @@ async def test_requests_interleaved_with_edits_on_eight_documents(tiny_model: Pa
     report = await run(tiny_model, documents=8, requests=200)
     assert report.errors == 0, report.failures
     assert report.edits == 200 and report.answered_null < report.requests
-    # bounded: the state cache has a cap, and the model is tiny (torch alone is ~300 MB)
+    # bounded: the state cache has a cap, and the model is tiny
     assert 0 < report.peak_rss_mb < 1024, report
