@@ -9,7 +9,6 @@ With no model of its own, a workspace gets one by a full training from the base 
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from dataclasses import asdict
@@ -24,8 +23,6 @@ from .models import Choice, Listener, Models
 from .settings import Settings
 from .training_process import TrainingProcess
 from .watcher import Watcher
-
-log = logging.getLogger(__name__)
 
 DEBOUNCE = 1.0  # seconds of quiet after a change before the workspace is compared
 MAX_WAIT = 5.0  # ...but a steady stream of changes is looked at this often

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
-
-log = logging.getLogger(__name__)
 
 # Events that change what a folder holds; opening or closing a file does not.
 _CHANGES = {"created", "modified", "moved", "deleted"}
