@@ -161,7 +161,7 @@ class Engine:
             req.cancelled,
             req.key,
         )
-        return postprocess.clean(best[0].text, context, req.after) if best else None
+        return postprocess.Cleaner(context, req.after)(best[0].text) if best else None
 
     def alternatives(self, predictor: Predictor, req: Request) -> list[Suggestion]:
         """Several distinct continuations to the end of the line, most likely first."""
@@ -177,10 +177,11 @@ class Engine:
             raw = predictor.continuations(
                 context, logits, state, n, stop, Strategy("beam"), req.cancelled, req.key
             )
+        clean = postprocess.Cleaner(context, req.after)
         out: list[Suggestion] = []
         seen: set[str] = set()
         for s in raw:
-            text = postprocess.clean(s.text, context, req.after)
+            text = clean(s.text)
             if text is not None and text not in seen:
                 seen.add(text)
                 out.append(Suggestion(text, s.logprob))

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from trainer.corpus import SKIPPED_DIRS, CorpusError, collect
+from trainer.corpus import CorpusError, collect, is_ignored_dir
 from trainer.folder import changes
 from trainer.paths import default_model_dir
 
@@ -145,11 +145,10 @@ class Learner:
         target = self._target()
         if target is not None and (path == target or target in path.parents):
             return True
-        try:
-            parts = path.relative_to(self.root).parts
-        except ValueError:
+        if self.root not in path.parents:
             return True
-        return any(p.startswith(".") or p in SKIPPED_DIRS for p in parts[:-1])
+        # The folders the corpus walker skips (hidden, virtual environments, build output).
+        return any(is_ignored_dir(folder) for folder in path.parents if self.root in folder.parents)
 
     def _target(self) -> Path | None:
         """The model folder updates write to: the served model, if it was trained on this

@@ -8,11 +8,8 @@ QUOTES = "'\""
 LOOK_BACK = 2000  # characters before the cursor whose brackets a suggestion may close
 
 
-def _scan(before: str, text: str) -> int:
-    """How much of `text` keeps brackets and quotes balanced after `before` (the lines before
-    the cursor). It is cut at a closer with nothing to close and at a string left open at a
-    line's end. A bracket may stay open where a line ends with it or with a comma, as Python's
-    lines continue inside brackets; elsewhere the text is cut back to where it balanced."""
+def _opened(before: str) -> tuple[list[str], str]:
+    """The brackets open at the end of `before`, and the quote of a string the cursor is in."""
     stack: list[str] = []
     quote = ""
     for line in before.split("\n"):
@@ -21,6 +18,15 @@ def _scan(before: str, text: str) -> int:
             if ch == "#" and not quote:
                 break
             quote, _ = _step(stack, quote, ch)
+    return stack, quote
+
+
+def _scan(opened: list[str], quote: str, text: str) -> int:
+    """How much of `text` keeps brackets and quotes balanced after what is open at the cursor.
+    It is cut at a closer with nothing to close and at a string left open at a line's end. A
+    bracket may stay open where a line ends with it or with a comma, as Python's lines continue
+    inside brackets; elsewhere the text is cut back to where it balanced."""
+    stack = list(opened)
     base_depth = len(stack)
     inside = bool(quote)  # the cursor is in a string: text up to its closing quote is fine
     last_ok = 0
@@ -73,23 +79,26 @@ def trim_overlap(text: str, after: str) -> str:
     return text
 
 
+class Cleaner:
+    """Post-processing for the suggestions at one cursor: what is open there is read once, not
+    once per suggestion. `before` is the text before the cursor (its last lines are enough),
+    `after` the rest of the cursor's line."""
+
+    def __init__(self, before: str, after: str) -> None:
+        self.after = after
+        self.opened, self.quote = _opened(before[-LOOK_BACK:])
+
+    def __call__(self, text: str) -> str | None:
+        """The suggestion as shown, or None when nothing worth showing is left."""
+        text = trim_overlap(text, self.after)
+        if self.after.strip():  # a bracket may close something closed after the cursor already
+            text = text.split("\n", 1)[0]
+        text = text[: _scan(self.opened, self.quote, text)].rstrip()
+        if len(text.strip()) <= 1:
+            return None
+        return text
+
+
 def clean(text: str, before: str, after: str) -> str | None:
-    """The suggestion as shown, or None when nothing worth showing is left. `before` is the text
-    before the cursor (its last lines are enough), `after` the rest of the cursor's line."""
-    text = trim_overlap(text, after)
-    if after.strip():  # a bracket may close something that is closed after the cursor already
-        text = text.split("\n", 1)[0]
-    text = text[: _scan(before[-LOOK_BACK:], text)].rstrip()
-    if len(text.strip()) <= 1:
-        return None
-    return text
-
-
-def dedupe(texts: list[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for t in texts:
-        if t not in seen:
-            seen.add(t)
-            out.append(t)
-    return out
+    """One suggestion, post-processed (see Cleaner)."""
+    return Cleaner(before, after)(text)

@@ -78,6 +78,7 @@ class Server(LanguageServer):
         # per document and kind of request, the id of the newest: it supersedes older ones
         self.newest: dict[tuple[str, str], int] = {}
         self.reading: dict[str, asyncio.TimerHandle] = {}
+        self.split: dict[str, tuple[str, list[str]]] = {}  # per document: its text, its lines
         self.progress_token: str | None = None
         self.pending_problems: list[str] = []  # settings problems seen before the client can hear
         self.excluded: pathspec.GitIgnoreSpec | None = None  # compiled settings.exclude
@@ -141,13 +142,26 @@ class Server(LanguageServer):
         a space (sent as %20) must be looked up unquoted too."""
         return self.workspace.text_documents.get(unquote(uri))
 
+    def lines(self, doc: TextDocument) -> list[str]:
+        """The document's lines, each with its line ending, and an empty last one after a final
+        line break. pygls splits the whole text whenever it is asked; a keystroke asks two or
+        three times (its change, its request, reading ahead), so the split is kept per text."""
+        source = doc.source
+        kept = self.split.get(doc.uri)
+        if kept is None or kept[0] is not source:
+            lines = source.splitlines(keepends=True)
+            if not lines or lines[-1].endswith(("\n", "\r")):
+                lines.append("")
+            kept = self.split[doc.uri] = (source, lines)
+        return kept[1]
+
     def before_change(self, uri: str, change: types.TextDocumentContentChangeEvent) -> None:
         """Drop the states a change is about to make stale; `uri` is open."""
         if not isinstance(change, types.TextDocumentContentChangePartial):
             self.cache.forget(uri)  # the whole text is replaced
             return
         doc = self.workspace.get_text_document(uri)
-        lines = doc.lines
+        lines = self.lines(doc)
         # copies: pygls clamps a position out of range in place, and converts it again to apply it
         start, end = (
             doc.position_codec.position_from_client_units(
@@ -191,9 +205,7 @@ class Server(LanguageServer):
         doc = self.document(uri)
         if doc is None or not self.wanted(doc):
             return None
-        lines = list(doc.lines)
-        if not lines or lines[-1].endswith(("\n", "\r")):
-            lines.append("")
+        lines = self.lines(doc)
         if position.line >= len(lines):
             return None
         at = doc.position_codec.position_from_client_units(lines, position)
@@ -233,7 +245,7 @@ class Server(LanguageServer):
         predictor = self.models.predictor
         if doc is None or predictor is None or not self.wanted(doc):
             return
-        lines = list(doc.lines)
+        lines = self.lines(doc)
         epoch = self.cache.epoch(uri)
         future = self.worker.submit(
             lambda: self.engine.read_ahead(predictor, uri, lines, epoch), BACKGROUND
@@ -304,6 +316,7 @@ def build(
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: Server, params: types.DidCloseTextDocumentParams) -> None:
         ls.cache.forget(params.text_document.uri)
+        ls.split.pop(params.text_document.uri, None)
         for kind in ("inline", "list"):
             ls.newest.pop((params.text_document.uri, kind), None)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .config import DEFAULT_PRESET, PRESETS, TrainConfig, TrainError, UpdateConfig
 from .corpus import DEFAULT_MAX_BYTES, CorpusError
-from .folder import CheckpointError
+from .folder import CONFIG, CheckpointError
 from .paths import BASE_MODEL, default_model_dir
 
 # The standard library of the running interpreter: a corpus every machine has. Its own test
@@ -199,7 +199,7 @@ def run_update(
 ) -> int:
     from .update import update
 
-    if not (out / "config.json").exists():
+    if not (out / CONFIG).exists():
         raise UsageError(f"{out}: no model to update; train one first (without --update)")
     cfg = UpdateConfig(
         seed=args.seed,

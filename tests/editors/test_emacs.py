@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 
 from tests.conftest import MODULE, write_corpus
 from tests.editors import apt
+from tests.editors.process import run_captured
 from trainer.paths import default_model_dir
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,19 +38,13 @@ def run_emacs(emacs: str, tmp_path: Path, env: dict[str, str], **harness: str) -
         f"harness-{key} {value if key == 'mode' else json.dumps(value)}"
         for key, value in {**harness, "out": str(out)}.items()
     )
-    try:
-        done = subprocess.run(
-            [emacs, "--batch", "--eval", f"(setq {setq})", "-l", str(HARNESS)],
-            cwd=tmp_path,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=120,
-        )
-    except subprocess.TimeoutExpired as err:
-        pytest.fail(f"Emacs ran over 120 s:\n{err.output or ''}")
+    done = run_captured(
+        [emacs, "--batch", "--eval", f"(setq {setq})", "-l", HARNESS],
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+        name="Emacs",
+    )
     if not out.exists():
         pytest.fail(f"Emacs wrote no results (exit status {done.returncode}):\n{done.stdout}")
     results = json.loads(out.read_text())

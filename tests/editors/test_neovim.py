@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import MODULE, write_corpus
 from tests.editors import apt
+from tests.editors.process import run_captured
 from tests.server.test_lsp import cut_after
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,19 +78,14 @@ def run_neovim(nvim: str, tmp_path: Path, model: Path) -> dict[str, Any]:
         "XDG_STATE_HOME": str(state / "state"),
         "XDG_DATA_HOME": str(state / "data"),
     }
-    try:
-        done = subprocess.run(
-            [nvim, "--headless", "--clean", "-u", str(init), "kilo.py"],
-            cwd=workspace,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=180,
-        )
-    except subprocess.TimeoutExpired as err:
-        pytest.fail(f"Neovim ran over 180 s:\n{err.output or ''}\n{lsp_log(state)}")
+    done = run_captured(
+        [nvim, "--headless", "--clean", "-u", init, "kilo.py"],
+        cwd=workspace,
+        env=env,
+        timeout=180,
+        name="Neovim",
+        more=lambda: f"\n{lsp_log(state)}",
+    )
     if not out.exists():
         pytest.fail(
             f"Neovim wrote no results (exit status {done.returncode}):\n"
@@ -174,12 +170,11 @@ def test_every_neovim_example_parses(nvim: str) -> None:
     assert len(configs) >= 2
     for config in configs:
         check = f"lua assert(loadfile([==[{config}]==]))"
-        done = subprocess.run(
+        done = run_captured(
             [nvim, "--headless", "--clean", "-c", check, "-c", "qall!"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            cwd=REPO,
+            env=None,
             timeout=30,
+            name=f"Neovim loading {config.name}",
         )
         assert done.returncode == 0 and not done.stdout.strip(), f"{config.name}: {done.stdout}"

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -28,6 +27,7 @@ import pytest
 
 from server.settings import _CHOICES, _RANGES, Settings
 from tests.editors.apt import ensure
+from tests.editors.process import run_captured
 
 REPO = Path(__file__).resolve().parents[2]
 HARNESS = Path(__file__).resolve().parent / "vscode"
@@ -76,18 +76,7 @@ def run(cmd: list[str | Path], cwd: Path = REPO, env: dict | None = None, timeou
     """Runs a command; on failure, fails the test with its output."""
     shown = " ".join(map(str, cmd))
     try:
-        done = subprocess.run(
-            cmd,
-            cwd=cwd,
-            env=env,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    except subprocess.TimeoutExpired as err:
-        pytest.fail(f"`{shown}` took over {timeout:.0f} s:\n{err.output or ''}")
+        done = run_captured(cmd, cwd=cwd, env=env, timeout=timeout, name=f"`{shown}`")
     except FileNotFoundError as err:
         pytest.fail(f"`{cmd[0]}` is not installed: {err}")
     if done.returncode != 0:
