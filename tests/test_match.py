@@ -3,7 +3,7 @@ import random
 import numpy as np
 import pytest
 
-from trainer import folder, match, suffix
+from trainer import folder, line_choice, suffix
 from trainer.match import MatchIndex
 from trainer.sampling import Predictor, Stop
 
@@ -89,33 +89,98 @@ def test_locate_prefers_the_longer_match_and_the_document_on_a_tie():
     assert index.line_from("corpus", pos, "", 80) == ("pha, beta)", "\n")
 
 
+def brute_ends(text: str, tail: str, length: int, end: int, skip=None) -> list[int]:
+    """Where every occurrence of tail's last `length` characters in text ends, latest first,
+    with a character after it before `end`, passing over those ending in skip."""
+    needle = tail[-length:]
+    return sorted(
+        (
+            j + length
+            for j in range(len(text))
+            if text.startswith(needle, j)
+            and j + length < end
+            and not (skip and skip[0] <= j + length < skip[1])
+        ),
+        reverse=True,
+    )
+
+
+def test_every_occurrence_is_found_latest_first():
+    rng = random.Random(3)
+    for _ in range(200):
+        text = random_text(rng, "abc", rng.randrange(1, 150))
+        tail = random_text(rng, "abc", rng.randrange(1, 8))
+        length = rng.randrange(1, len(tail) + 1)
+        skip = (
+            (rng.randrange(len(text)), rng.randrange(len(text) + 1)) if rng.random() < 0.3 else None
+        )
+        want = brute_ends(text, tail, length, len(text), skip)
+        assert suffix.ReversedCorpus(text).occurrences(tail, length, skip, cap=7) == want[:7]
+        end = rng.randrange(len(text) + 1)
+        doc = suffix.occurrences_in(text, tail, length, end, cap=7)
+        assert doc == brute_ends(text, tail, length, end)[:7]
+
+
+def test_a_context_met_thousands_of_times_is_sampled_evenly():
+    text = "ab" * 5000
+    ends = suffix.ReversedCorpus(text).occurrences("ab", 2, cap=10_000)
+    assert len(ends) == suffix.SAMPLED and ends == sorted(ends, reverse=True)
+    assert ends[0] >= len(text) - 10 and ends[-1] <= 10  # spread over the whole corpus
+
+
+def test_the_lines_that_followed_each_occurrence_are_counted():
+    corpus = "\n".join(["x = compute(alpha)"] * 3 + ["x = compute(beta)"]) + "\n"
+    index = MatchIndex.of_files([("a.py", corpus)])
+    context = "y = 2\nx = compute(gamma)\nx = compute("
+    longest, found = line_choice.gather(index, context, None, 80)
+    assert longest == len("a)\nx = compute(")  # "gamma)" and "alpha)" end alike
+    by_text = {c.text: c for c in found}
+    assert by_text["alpha)"].count == 2  # the first line has nothing before it
+    assert by_text["beta)"].count == 1 and not by_text["beta)"].document
+    gamma = by_text["gamma)"]  # followed a shorter match, in the document
+    assert gamma.document and gamma.count == 0 and gamma.longest < longest
+
+
 @pytest.fixture(scope="module")
 def predictor(tiny_model):
     return Predictor(folder.load(tiny_model), MatchIndex(MODULE))
 
 
-def test_the_copy_candidate_is_the_rest_of_the_matched_line_scored_by_the_mixed_model(
-    predictor,
-):
+def test_a_line_is_scored_by_the_lstm_with_its_newline(predictor):
     context = "x = 1\n        with open(os.path.join(self.ro"
     logits, state = predictor.feed(context, *predictor.start())
-    copied = predictor._copied(context, logits, state, Stop(), None)
-    assert copied is not None and copied.text == "ot, path)) as handle:"
-    # The same probability, one character at a time through the mixed model.
-    total, step_logits, step_state = 0.0, logits, state
-    _, length, _, _ = predictor.index.locate(context)
-    for i, ch in enumerate(copied.text + "\n"):
-        token = predictor.vocab.encode(ch)[0]
-        logp = predictor.mixed_logprobs(step_logits, [(ch, min(length + i, match.MAX_LENGTH))])
-        total += float(logp[0, token])
-        step_logits, step_state = predictor.stepper.step(np.array([token]), step_state)
-    assert copied.logprob == pytest.approx(total, abs=1e-3)
+    texts = ["ot, path)) as handle:", "ot)"]
+    got = predictor.line_logprobs(texts, [True, True], logits, state)
+    for text, logprob in zip(texts, got, strict=True):
+        total, step_logits, step_state = 0.0, logits, state
+        for ch in text + "\n":
+            token = predictor.vocab.encode(ch)[0]
+            z = step_logits[0] - step_logits[0].max()
+            total += float(z[token] - np.log(np.exp(z).sum()))
+            step_logits, step_state = predictor.stepper.step(np.array([token]), step_state)
+        assert logprob == pytest.approx(total, abs=1e-3)
 
 
-def test_the_copy_candidate_comes_first_when_a_long_match_exists(predictor):
+def test_the_lines_are_suggested_in_the_order_they_are_weighed(predictor):
     context = "x = 1\n        with open(os.path.join(self.ro"
     logits, state = predictor.feed(context, *predictor.start())
-    for n in (1, 3):
+    longest, candidates = line_choice.gather(predictor.index, context, None, 40)
+    logprobs = predictor.score_lines(candidates, logits, state)
+    order = [candidates[i].text for i, _ in line_choice.ranking(candidates, longest, logprobs)]
+    assert order[0] == "ot, path)) as handle:"
+    for n in (1, len(order)):
         found = predictor.continuations(context, logits, state, n, Stop(max_chars=40))
-        assert found[0].text == "ot, path)) as handle:" and len(found) == n
-        assert len({s.text for s in found}) == n
+        assert [s.text for s in found] == order[:n]
+    # More than there are lines: the model's own continuations follow them.
+    found = predictor.continuations(context, logits, state, len(order) + 2, Stop(max_chars=40))
+    assert [s.text for s in found][: len(order)] == order and len(found) > len(order)
+    assert len({s.text for s in found}) == len(found)
+
+
+def test_a_chosen_line_that_opens_a_block_brings_the_block(predictor):
+    context = "x = 1\n        with open(os.path.join(self.ro"
+    logits, state = predictor.feed(context, *predictor.start())
+    [found] = predictor.continuations(context, logits, state, 1, Stop(max_chars=200, block=True))
+    line, _, block = found.text.partition("\n")
+    assert line == "ot, path)) as handle:"
+    assert block.startswith("            ") and block.strip()  # the body, one level deeper

@@ -29,7 +29,7 @@ def test_greedy_is_deterministic_and_stops_at_the_line_end(predictor):
 def test_beam_gives_distinct_continuations_most_likely_first(predictor):
     context = "        self.items.app"
     logits, state = at(predictor, context)
-    found = predictor.continuations(context, logits, state, 4, Stop(max_chars=30))
+    found = predictor.generate(context, logits, state, 4, Stop(max_chars=30))
     assert len({s.text for s in found}) == len(found) >= 2
     assert [s.logprob for s in found] == sorted((s.logprob for s in found), reverse=True)
     assert all("\n" not in s.text for s in found)

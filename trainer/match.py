@@ -175,6 +175,24 @@ class MatchIndex:
             return context[end], length, "doc", end
         return "", 0, "", 0
 
+    def occurrences(
+        self,
+        context: str,
+        length: int,
+        skip: tuple[int, int] | None = None,
+        cap: int = 64,
+    ) -> list[tuple[str, int]]:
+        """Where earlier occurrences of the context's last `length` characters end, as locate
+        gives them: in the context (its last DOCUMENT_WINDOW characters), then in the corpus,
+        each latest first, at most `cap` of each."""
+        tail = context[-MAX_LENGTH:]
+        window = max(0, len(context) - DOCUMENT_WINDOW)
+        found = [
+            ("doc", e)
+            for e in suffix.occurrences_in(context, tail, length, len(context), window, cap)
+        ]
+        return found + [("corpus", e) for e in self.corpus.occurrences(tail, length, skip, cap)]
+
     def char(self, source: str, pos: int, context: str) -> str:
         """The character at a position locate returned ("" past its end)."""
         if source == "doc":

@@ -17,6 +17,7 @@ import numpy as np
 from .vocab import CHARACTERS
 
 MAX_LENGTH = 256  # matches are measured, and the suffixes sorted, this far back
+SAMPLED = 2_000  # occurrences of one context read at most: a short one can occur 100,000 times
 OTHER = 255  # the code of every character outside the table: they compare equal to each other
 _ALPHABET = "\0" + CHARACTERS  # \0 stands between files; codes start at 1, so 0 pads
 if len(_ALPHABET) >= OTHER:
@@ -125,14 +126,7 @@ class ReversedCorpus:
         if not query or not self.size:
             return 0, 0
         rev, sa = self.reversed, self.suffixes
-        lo, hi = 0, len(sa)
-        while lo < hi:  # first suffix not smaller than the query
-            mid = (lo + hi) // 2
-            start = int(sa[mid])
-            if rev[start : start + len(query)] < query:
-                lo = mid + 1
-            else:
-                hi = mid
+        lo = self._bound(query, inclusive=False)
         best = (0, 0)
         for first, step in ((lo - 1, -1), (lo, 1)):
             r = first
@@ -149,6 +143,41 @@ class ReversedCorpus:
                     best = (length, end)
                 r += step
         return best
+
+    def occurrences(
+        self, tail: str, length: int, skip: tuple[int, int] | None = None, cap: int = 64
+    ) -> list[int]:
+        """Where occurrences of tail's last `length` characters end (each the position of the
+        character after it), latest first, at most `cap` of them: all of them when there are
+        few, else an even sample of up to SAMPLED. Occurrences ending inside `skip` or at the
+        very end are passed over."""
+        query = encode(tail[-length:][::-1]) if length > 0 else b""
+        if not query or not self.size:
+            return []
+        first, last = self._bound(query, inclusive=False), self._bound(query, inclusive=True)
+        rows = np.arange(first, last)
+        if len(rows) > SAMPLED:
+            rows = rows[np.linspace(0, len(rows) - 1, SAMPLED).astype(np.int64)]
+        ends = self.size - self.suffixes[rows].astype(np.int64)
+        usable = ends < self.size
+        if skip:
+            usable &= (ends < skip[0]) | (ends >= skip[1])
+        return np.sort(ends[usable])[::-1][:cap].tolist()
+
+    def _bound(self, query: bytes, inclusive: bool) -> int:
+        """The first row whose suffix, cut to the query's length, is greater than the query
+        (inclusive) or not smaller than it."""
+        rev, sa, n = self.reversed, self.suffixes, len(query)
+        lo, hi = 0, len(sa)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            start = int(sa[mid])
+            key = rev[start : start + n]
+            if key < query or (inclusive and key == query):
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
 
 
 def _common_prefix(rev: bytes, start: int, query: bytes) -> int:
@@ -177,3 +206,21 @@ def longest_in(text: str, tail: str, end: int, start: int = 0) -> tuple[int, int
         else:
             hi = mid - 1
     return lo, found
+
+
+def occurrences_in(
+    text: str, tail: str, length: int, end: int, start: int = 0, cap: int = 64
+) -> list[int]:
+    """`ReversedCorpus.occurrences` in text[start:end] directly, for a document: where the
+    occurrences of tail's last `length` characters end, latest first, each with a character
+    after it before `end`."""
+    if length <= 0:
+        return []
+    needle, found, limit = tail[-length:], [], end - 1
+    while len(found) < cap and limit - start >= length:  # (a negative limit would wrap)
+        j = text.rfind(needle, start, limit)
+        if j < 0:
+            break
+        found.append(j + length)
+        limit = j + length - 1
+    return found

@@ -54,7 +54,9 @@ async def wait_for_message(client: LanguageClient, part: str | None) -> dict[str
     for _ in range(600):
         now = await status(client)
         message = now["message"]
-        if now["state"] == "ready" and (message is None if part is None else part in message or ""):
+        if now["state"] == "ready" and (
+            message is None if part is None else part in (message or "")
+        ):
             return now
         await asyncio.sleep(0.1)
     raise AssertionError(f"the server stayed {now}")
