@@ -19,7 +19,7 @@ SECTION = "lstmComplete"
 class Settings:
     modelPath: str | None = None  # a model folder; default: the workspace's, else the base model
     device: str = "auto"  # auto | cpu | cuda
-    temperature: float = 0.0  # 0: the single most likely continuation; >0 samples list items
+    temperature: float = 0.0  # >0 samples the model's own list items (after the found lines)
     numSuggestions: int = 5  # completion-list items
     maxLength: int = 80  # characters in one suggestion
     inlineEnabled: bool = True
