@@ -37,7 +37,7 @@ def test_corpus_search_is_the_exact_longest_match(alphabet):
     rng = random.Random(alphabet)
     for _ in range(60):
         text = random_text(rng, alphabet, rng.randrange(0, 200))
-        corpus = suffix.ReversedCorpus(text)
+        corpus = suffix.ReversedCorpus.of_text(text)
         for _ in range(10):
             tail = random_text(rng, alphabet, rng.randrange(1, 30))
             skip = None
@@ -71,7 +71,7 @@ def test_suffixes_are_sorted_by_their_first_characters():
 
 def test_the_corpus_reads_back_every_character():
     text = "x = 'é→中'\n\0  λ: None 😀 \U0001f600!"
-    corpus = suffix.ReversedCorpus(text)
+    corpus = suffix.ReversedCorpus.of_text(text)
     assert corpus.read(0, len(text)) == text
     assert "".join(corpus.char(i) for i in range(len(text))) == text
     assert corpus.read(3, 9) == text[3:9]

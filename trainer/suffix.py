@@ -10,7 +10,7 @@ bytes per corpus character in all.
 
 from __future__ import annotations
 
-import bisect
+import mmap
 
 import numpy as np
 
@@ -52,63 +52,83 @@ def encode_array(text: str) -> np.ndarray:
 def build(codes: np.ndarray) -> np.ndarray:
     """The start of every suffix of `codes` (uint8, no zeros), sorted by their first MAX_LENGTH
     characters, by prefix doubling: sort by 8 characters packed in one key, then by pairs of
-    ranks 8, 16, ... characters apart."""
+    ranks 8, 16, ... characters apart. At most ~20 bytes a character at once: the key (8), the
+    sort's int64 order (8) and its int32 copy (4); nothing else lives through a sort."""
     n = len(codes)
     if n == 0:
         return np.zeros(0, dtype=np.int32)
-    padded = np.zeros(n + 8, dtype=np.uint64)
+    padded = np.zeros(n + 8, dtype=np.uint8)
     padded[:n] = codes
     key = np.zeros(n, dtype=np.uint64)
     for j in range(8):
-        key = (key << np.uint64(8)) | padded[j : n + j]
+        key <<= np.uint64(8)
+        key |= padded[j : n + j]
     del padded
     order = np.argsort(key).astype(np.int32)
     rank = _ranks(key, order)
-    del key
     span = 8
     while span < MAX_LENGTH and int(rank.max()) < n:
-        later = np.zeros(n, dtype=np.uint64)  # past the end ranks 0: shorter sorts first
-        later[: n - span] = rank[span:]
-        key = (rank.astype(np.uint64) << np.uint64(32)) | later
-        del later
+        key[:] = rank  # past the end ranks 0: shorter sorts first
+        key <<= np.uint64(32)
+        key[: n - span] |= rank[span:].view(np.uint32)  # ranks are positive
+        del rank, order
         order = np.argsort(key).astype(np.int32)
         rank = _ranks(key, order)
-        del key
         span *= 2
     return order
 
 
+_CHUNK = 1 << 20  # keys compared at once when ranking: all of them sorted would be 8 bytes each
+
+
 def _ranks(key: np.ndarray, order: np.ndarray) -> np.ndarray:
     """rank[i]: 1 + how many distinct keys are smaller than key[i]."""
-    ordered = key[order]
-    step = np.empty(len(key), dtype=np.int32)
+    n = len(key)
+    step = np.empty(n, dtype=np.int32)
     step[0] = 1
-    np.not_equal(ordered[1:], ordered[:-1], out=step[1:])
-    del ordered
-    rank = np.empty(len(key), dtype=np.int32)
-    rank[order] = np.cumsum(step, dtype=np.int32)
+    for lo in range(0, n - 1, _CHUNK):
+        hi = min(n - 1, lo + _CHUNK)
+        ordered = key[order[lo : hi + 1]]
+        np.not_equal(ordered[1:], ordered[:-1], out=step[lo + 1 : hi + 1])
+    np.cumsum(step, out=step)
+    rank = np.empty(n, dtype=np.int32)
+    rank[order] = step
     return rank
 
 
 class ReversedCorpus:
     """A corpus's codes read backwards and their suffix array: finds the longest earlier
-    occurrence of a context's suffix, exactly, in O(log n) comparisons."""
+    occurrence of a context's suffix, exactly, in O(log n) comparisons. The codes may be bytes
+    or a read-only mmap of them, the arrays memory-mapped (see index_file): slicing either gives
+    bytes, which is all the search compares."""
 
-    def __init__(self, text: str, suffixes: np.ndarray | None = None) -> None:
-        codes = encode_array(text)
+    def __init__(
+        self,
+        reversed_codes: bytes | mmap.mmap,
+        suffixes: np.ndarray,
+        other_at: np.ndarray,
+        other_chars: str,
+    ) -> None:
+        self.reversed = reversed_codes
+        self.size = len(reversed_codes)
+        self.suffixes = suffixes
         # Characters outside the table, by position, so that reading gives them back.
-        self.other_at = np.flatnonzero(codes == OTHER).tolist()
-        self.other_chars = [text[i] for i in self.other_at]
+        self.other_at = other_at
+        self.other_chars = other_chars
+
+    @classmethod
+    def of_text(cls, text: str) -> ReversedCorpus:
+        codes = encode_array(text)
+        other_at = np.flatnonzero(codes == OTHER)
+        other_chars = "".join(text[i] for i in other_at.tolist())
         codes = codes[::-1].copy()
-        self.reversed = codes.tobytes()
-        self.size = len(codes)
-        self.suffixes = build(codes) if suffixes is None else suffixes
+        return cls(codes.tobytes(), build(codes), other_at, other_chars)
 
     def char(self, i: int) -> str:
         """The corpus text[i]."""
         code = self.reversed[self.size - 1 - i]
         if code == OTHER:
-            return self.other_chars[bisect.bisect_left(self.other_at, i)]
+            return self.other_chars[int(np.searchsorted(self.other_at, i))]
         return chr(_DECODE[code])
 
     def read(self, start: int, end: int) -> str:
@@ -118,9 +138,10 @@ class ReversedCorpus:
             return ""
         piece = self.reversed[self.size - end : self.size - start][::-1]
         chars = [chr(c) for c in _DECODE[np.frombuffer(piece, dtype=np.uint8)]]
-        first = bisect.bisect_left(self.other_at, start)
-        last = bisect.bisect_left(self.other_at, end)
-        for i, ch in zip(self.other_at[first:last], self.other_chars[first:last], strict=True):
+        first, last = np.searchsorted(self.other_at, [start, end]).tolist()
+        for i, ch in zip(
+            self.other_at[first:last].tolist(), self.other_chars[first:last], strict=True
+        ):
             chars[i - start] = ch
         return "".join(chars)
 
