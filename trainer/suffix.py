@@ -24,7 +24,7 @@ if len(_ALPHABET) >= OTHER:
 
 
 class _Codes(dict):
-    """str.translate's table: a character's code as a character, OTHER for any not in it."""
+    """str.translate's table: each character's code, OTHER for any not in the alphabet."""
 
     def __missing__(self, point: int) -> int:
         return OTHER
