@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -37,8 +38,13 @@ TYPED = 40  # characters typed per line, at most
 
 
 async def start(model: Path, root: Path, *flags: str) -> LanguageClient:
+    """A server on the workspace `root`; its index of `root` goes in a cache folder beside it,
+    not in the user's."""
     client = LanguageClient("latency-benchmark", "1")
-    await client.start_io(sys.executable, "-m", "server", "serve", "--model", str(model), *flags)
+    env = dict(os.environ, XDG_CACHE_HOME=str(root.parent / "cache"))
+    await client.start_io(
+        sys.executable, "-m", "server", "serve", "--model", str(model), *flags, env=env
+    )
     await client.initialize_async(
         types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=root.as_uri())
     )
@@ -203,7 +209,8 @@ async def main(args: argparse.Namespace) -> dict:
     for i, j in zip(top, bottom, strict=True):
         doc_lines[j] = doc_lines[i]
     targets = {"top": top, "bottom": bottom}
-    workspace = Path(tempfile.mkdtemp(prefix="lstm-latency-"))
+    work = Path(tempfile.mkdtemp(prefix="lstm-latency-"))
+    workspace = work / "workspace"
     try:
         for f in train_files:  # the workspace the server indexes: the model's own training files
             dest = workspace / f.key
@@ -232,7 +239,7 @@ async def main(args: argparse.Namespace) -> dict:
             )
         return report
     finally:
-        shutil.rmtree(workspace, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import shutil
 import sys
@@ -187,7 +188,10 @@ async def run(
             model = own_model(model, workspace, Path(tmp) / "model")
         client = LanguageClient("load-benchmark", "1")
         session = Session(client)
-        await client.start_io(sys.executable, "-m", "server", "serve", "--model", str(model))
+        env = dict(os.environ, XDG_CACHE_HOME=str(Path(tmp) / "cache"))  # not the user's cache
+        await client.start_io(
+            sys.executable, "-m", "server", "serve", "--model", str(model), env=env
+        )
         try:
             await client.initialize_async(
                 types.InitializeParams(

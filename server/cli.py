@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import sys
 from functools import partial
 from pathlib import Path
@@ -38,7 +40,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.set_defaults(run=run_serve)
+    p = sub.add_parser(
+        "index", help="build the match index of the Python files under PATH (the server runs it)"
+    )
+    p.add_argument("path", type=Path, metavar="PATH")
+    p.add_argument("--out", type=Path, required=True, help="the index folder")
+    p.add_argument("--exclude", action="append", default=[], help="gitignore-style pattern")
+    p.add_argument("--rebuild", action="store_true", help="even if the index there is current")
+    p.add_argument(
+        "--nice", type=int, default=0, help="lower this process's CPU priority by N (0 to 19)"
+    )
+    p.set_defaults(run=run_index)
     return parser
+
+
+def run_index(args: argparse.Namespace) -> int:
+    from trainer import index_file
+
+    if args.nice:
+        os.nice(args.nice)
+    try:
+        chars = index_file.build(args.path, args.exclude, args.out, args.rebuild)
+    except index_file.IndexFileError as err:  # not the input's fault: a disk full, say
+        print(f"lstm-complete: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps({"result": {"chars": chars}}), flush=True)
+    return 0
 
 
 def run_serve(args: argparse.Namespace) -> int:

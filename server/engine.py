@@ -19,7 +19,7 @@ from .state_cache import Point, StateCache
 # 150 held-out positions, all from a fresh start: 35 ghost texts right with 4,000 (2,000 read),
 # and 35 with 500 (250 read); reading costs ~70 us a character, so this bounds a request's wait.
 MAX_READ = 600
-BACKGROUND_SLICE = 150  # characters read per background slice: what a request may wait behind
+BACKGROUND_SLICE = 150  # characters per background slice; it yields to requests at line starts
 
 __all__ = ["Cancelled", "Engine", "Request"]
 
@@ -96,6 +96,7 @@ class Engine:
         points = []
         while (at_line, at_col) < (line, col):
             if cancelled():
+                self.cache.store(uri, epoch, points, None, predictor)  # read, and still valid
                 raise Cancelled
             end = col if at_line == line else len(lines[at_line])
             logits, state = predictor.feed(lines[at_line][at_col:end], logits, state)
@@ -108,10 +109,17 @@ class Engine:
         return logits, state
 
     def read_ahead(
-        self, predictor: Predictor, uri: str, lines: list[str], epoch: int | None = None
+        self,
+        predictor: Predictor,
+        uri: str,
+        lines: list[str],
+        epoch: int | None = None,
+        yield_to: Callable[[], bool] = lambda: False,
     ) -> int | None:
         """Store checkpoints a little further into the document; the next line to read, or None
-        once the whole document has checkpoints. Run between requests after a document opens."""
+        once the whole document has checkpoints. Run between requests after a document opens.
+        When `yield_to` says so (a request is waiting), it stops at the next line start, keeping
+        what it read."""
         if not self.use_cache:
             return None
         doc = self.cache.get(uri, len(lines), predictor)
@@ -124,7 +132,12 @@ class Engine:
             target += 1
         # End on a line that keeps a checkpoint, or the next slice would start here again.
         target = min(len(lines) - 1, -(-max(target, have + doc.stride) // doc.stride) * doc.stride)
-        self._state_at(predictor, uri, lines, target, 0, budget=None, epoch=epoch)
+        try:
+            self._state_at(
+                predictor, uri, lines, target, 0, budget=None, cancelled=yield_to, epoch=epoch
+            )
+        except Cancelled:
+            return have  # not done: the next slice goes on from what this one stored
         return target
 
     def _prepare(self, predictor: Predictor, req: Request) -> tuple[str, np.ndarray, State]:

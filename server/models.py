@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from trainer import folder
-from trainer.corpus import CorpusError, collect
 from trainer.match import MatchIndex
 from trainer.paths import BASE_MODEL, default_model_dir
 from trainer.sampling import Predictor
 
+from .indexing import workspace_index
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -150,14 +150,7 @@ class Models:
         return fallback
 
     def _index(self) -> MatchIndex | None:
-        if self.root is None:
-            return None
-        try:
-            files = collect([self.root], exclude=self.exclude).files
-            return MatchIndex.of_files([(f.key, f.text) for f in files])
-        except CorpusError as err:
-            log.info("no match index: %s", err)
-            return None
+        return None if self.root is None else workspace_index(self.root, self.exclude)
 
     def status(self) -> dict[str, Any]:
         model = None

@@ -28,6 +28,11 @@ class Worker:
         self._queue.put((priority, next(self._order), fn, future))
         return future
 
+    def urgent_waiting(self) -> bool:
+        """Is a request (or the stop) queued? Background work asks between lines, and yields."""
+        waiting = self._queue.queue  # a heap: its first item has the highest priority
+        return bool(waiting) and waiting[0][0] < BACKGROUND
+
     def _run(self) -> None:
         while True:
             _, _, fn, future = self._queue.get()

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 # Tests run a server or a trainer beside themselves on 2 cores: with torch's default of one
 # intra-op thread per core, the processes' threads spin against each other (3x slower here).
 # Set before torch is imported; subprocesses inherit it.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Servers the tests start keep their workspace's index (and trainings their models) in the user's
+# cache folder: this session's own keeps the real one free of tests' workspaces.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="lstm-complete-tests-cache-")
 
 import textwrap
 from pathlib import Path
@@ -16,6 +22,8 @@ import pytest
 
 from trainer.config import TrainConfig
 from trainer.train import train
+
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 
 MODULE = '''
 import os

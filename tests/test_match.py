@@ -37,7 +37,7 @@ def test_corpus_search_is_the_exact_longest_match(alphabet):
     rng = random.Random(alphabet)
     for _ in range(60):
         text = random_text(rng, alphabet, rng.randrange(0, 200))
-        corpus = suffix.ReversedCorpus(text)
+        corpus = suffix.ReversedCorpus.of_text(text)
         for _ in range(10):
             tail = random_text(rng, alphabet, rng.randrange(1, 30))
             skip = None
@@ -71,7 +71,7 @@ def test_suffixes_are_sorted_by_their_first_characters():
 
 def test_the_corpus_reads_back_every_character():
     text = "x = 'é→中'\n\0  λ: None 😀 \U0001f600!"
-    corpus = suffix.ReversedCorpus(text)
+    corpus = suffix.ReversedCorpus.of_text(text)
     assert corpus.read(0, len(text)) == text
     assert "".join(corpus.char(i) for i in range(len(text))) == text
     assert corpus.read(3, 9) == text[3:9]
@@ -115,7 +115,7 @@ def test_every_occurrence_is_found_latest_first():
             (rng.randrange(len(text)), rng.randrange(len(text) + 1)) if rng.random() < 0.3 else None
         )
         want = brute_ends(text, tail, length, len(text), skip)
-        assert suffix.ReversedCorpus(text).occurrences(tail, length, skip, cap=7) == want[:7]
+        assert suffix.ReversedCorpus.of_text(text).occurrences(tail, length, skip, cap=7) == want[:7]
         end = rng.randrange(len(text) + 1)
         doc = suffix.occurrences_in(text, tail, length, end, cap=7)
         assert doc == brute_ends(text, tail, length, end)[:7]
@@ -123,7 +123,7 @@ def test_every_occurrence_is_found_latest_first():
 
 def test_a_context_met_thousands_of_times_is_sampled_evenly():
     text = "ab" * 5000
-    ends = suffix.ReversedCorpus(text).occurrences("ab", 2, cap=10_000)
+    ends = suffix.ReversedCorpus.of_text(text).occurrences("ab", 2, cap=10_000)
     assert len(ends) == suffix.SAMPLED and ends == sorted(ends, reverse=True)
     assert ends[0] >= len(text) - 10 and ends[-1] <= 10  # spread over the whole corpus
 

@@ -1,6 +1,8 @@
 import numpy as np
+import pytest
 import torch
 
+from trainer import stepper as stepper_module
 from trainer.config import ModelConfig
 from trainer.model import CharLSTM
 from trainer.stepper import Stepper
@@ -11,7 +13,10 @@ def numpy_stepper(model: CharLSTM) -> Stepper:
     return Stepper(model.config, weights)
 
 
-def test_numpy_step_equals_nn_lstm():
+# The default, and one that splits the batch of 4 in two products (3 columns, then 1).
+@pytest.mark.parametrize("small_product", [stepper_module.SMALL_PRODUCT, 3 * 128 * 32])
+def test_numpy_step_equals_nn_lstm(monkeypatch, small_product):
+    monkeypatch.setattr(stepper_module, "SMALL_PRODUCT", small_product)
     torch.manual_seed(0)
     model = CharLSTM(ModelConfig(vocab_size=50, embed_dim=8, hidden_size=32, num_layers=3)).eval()
     stepper = numpy_stepper(model)

@@ -140,9 +140,10 @@ class MatchIndex:
         self,
         corpus_text: str = "",
         spans: dict[str, tuple[int, int]] | None = None,
-        suffixes: np.ndarray | None = None,
+        corpus: suffix.ReversedCorpus | None = None,
     ) -> None:
-        self.corpus = suffix.ReversedCorpus(corpus_text, suffixes)
+        """An index of `corpus_text`, or of a `corpus` already built (read back from disk)."""
+        self.corpus = corpus if corpus is not None else suffix.ReversedCorpus.of_text(corpus_text)
         self.size = self.corpus.size
         self.spans = spans or {}  # where each file lies in the text, by its corpus key
 

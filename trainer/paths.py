@@ -16,6 +16,16 @@ def models_home() -> Path:
 
 def default_model_dir(workspace: Path) -> Path:
     """The folder `lstm-complete train PATH` writes to and the language server looks in."""
+    return models_home() / _folder_name(workspace)
+
+
+def default_index_dir(workspace: Path) -> Path:
+    """Where the language server keeps the match index of a workspace's files: beside its model
+    folder, not in it (training replaces a model folder whole)."""
+    return platformdirs.user_cache_path("lstm-complete") / "indexes" / _folder_name(workspace)
+
+
+def _folder_name(workspace: Path) -> str:
     absolute = Path(workspace).absolute()
     digest = hashlib.sha256(str(absolute).encode()).hexdigest()[:12]
-    return models_home() / f"{absolute.name or 'root'}-{digest}"
+    return f"{absolute.name or 'root'}-{digest}"

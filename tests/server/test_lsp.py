@@ -20,6 +20,7 @@ from .lsp import (
     session,
     status,
     tcp_server,
+    wait_for_index,
     wait_for_state,
 )
 
@@ -41,6 +42,7 @@ def cut_after(text: str, marker: str) -> tuple[str, int, int]:
 
 async def test_capabilities_and_both_requests(tiny_model, corpus_dir):
     async with session(corpus_dir, "--model", str(tiny_model)) as client:
+        await wait_for_index(client)  # its answers rely on the match model
         caps = client.init_result.capabilities
         assert caps.inline_completion_provider is not None
         assert "." in caps.completion_provider.trigger_characters
@@ -174,6 +176,7 @@ async def test_a_newer_request_supersedes_and_cancel_is_honoured(tiny_model, cor
 
 async def test_bad_input_gets_empty_answers(tiny_model, corpus_dir):
     async with session(corpus_dir, "--model", str(tiny_model)) as client:
+        await wait_for_index(client)  # its answers rely on the match model
         unknown = (corpus_dir / "never-opened.py").as_uri()
         assert await inline(client, unknown, 0, 0) == []
         assert await complete(client, unknown, 0, 0) is None
@@ -265,6 +268,7 @@ async def test_cold_start_answers_from_the_base_model_then_switches(
 
 async def test_inline_and_list_requests_do_not_supersede_each_other(tiny_model, corpus_dir):
     async with session(corpus_dir, "--model", str(tiny_model)) as client:
+        await wait_for_index(client)  # its answers rely on the match model
         text, line, col = cut_after(KILO, "self.items.app")
         uri = open_document(client, corpus_dir / "kilo.py", text)
         listed, ghost = await asyncio.gather(

@@ -113,6 +113,88 @@ def test_reading_ahead_finishes_when_a_document_outgrows_its_cap(tiny_model):
     assert doc.stride == 6 and doc.lines == list(range(6, 41, 6))
 
 
+def test_reading_ahead_yields_to_a_request_and_keeps_what_it_read(tiny_model):
+    """A slice stops at the next line start once a request waits: the checkpoints it read are
+    kept (and equal a fresh read), and the next slice goes on from them."""
+    from server.engine import Engine
+    from trainer import folder
+    from trainer.sampling import Predictor
+
+    engine = Engine(StateCache())
+    lines = [f"value_{i} = compute({i})\n" for i in range(40)] + [""]
+    predictor = Predictor(folder.load(tiny_model))
+    asked = []
+
+    def after_three_lines() -> bool:
+        asked.append(1)
+        return len(asked) > 3
+
+    assert engine.read_ahead(predictor, "doc", lines, yield_to=after_three_lines) == 0
+    doc = engine.cache.get("doc", len(lines), predictor)
+    assert doc.lines == [1, 2, 3]
+    logits, state = predictor.feed("".join(lines[:3]), *predictor.start())
+    assert np.allclose(doc.points[3].logits, logits, atol=1e-5)
+    assert np.allclose(doc.points[3].state[0], state[0], atol=1e-5)
+    assert engine.read_ahead(predictor, "doc", lines) is not None
+    assert doc.lines[-1] > 3
+
+
+def test_the_worker_says_when_a_request_waits_behind_background_work():
+    import threading
+
+    from server.worker import BACKGROUND, Worker
+
+    worker = Worker()
+    release, seen = threading.Event(), []
+    try:
+        blocking = worker.submit(release.wait, BACKGROUND)
+        worker.submit(lambda: None, BACKGROUND)
+        assert not worker.urgent_waiting()
+        worker.submit(lambda: seen.append("request"))
+        assert worker.urgent_waiting()
+        release.set()
+        blocking.result(timeout=10)
+    finally:
+        release.set()
+        worker.stop()
+    assert seen == ["request"]
+
+
+def test_background_reading_waits_until_the_user_stops_typing(monkeypatch):
+    """Edits and requests postpone reading ahead, also a slice already scheduled (as the next
+    slice is while one runs): a request then never waits behind background reading."""
+    import asyncio
+
+    from server import server as server_module
+
+    monkeypatch.setattr(server_module, "READ_DELAY", 0.2)
+    ls = server_module.Server()
+    read: list[float] = []
+
+    async def scenario() -> None:
+        loop = ls.loop = asyncio.get_running_loop()
+        monkeypatch.setattr(ls, "document", lambda _uri: read.append(loop.time()))
+        ls.schedule_read("a")  # opened: read at once
+        await asyncio.sleep(0.05)
+        assert len(read) == 1
+        ls.schedule_read("a")  # the next slice...
+        ls.postpone_reading()  # ...then a keystroke, before it starts
+        for _ in range(5):
+            await asyncio.sleep(0.05)
+            ls.postpone_reading()
+            ls.schedule_read("a")
+        typed = loop.time()
+        await asyncio.sleep(0.1)
+        assert len(read) == 1
+        await asyncio.sleep(0.25)
+        assert len(read) == 2 and read[1] >= typed + 0.2
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        ls.close()
+
+
 def test_work_begun_before_a_document_was_forgotten_is_not_stored():
     """Reading ahead finishes after the document was opened again (or the model changed): its
     states belong to the old text, and the document that replaced it must not take them."""
