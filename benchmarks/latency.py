@@ -151,8 +151,9 @@ async def typing_latency(
 async def quality(client: LanguageClient, held, corpus_text: str, n: int) -> dict:
     """Share of inline suggestions equal to the rest of the line, and the copy baseline's: as it
     is, and as the server would show it (post-processed like ours, which drops suggestions of one
-    character, as the server must)."""
-    ours = copy = copy_shown = 0
+    character, as the server must). Also both over the positions whose rest of line is long
+    enough to be suggested at all (two characters or more)."""
+    ours = copy = copy_shown = shown = showable = ours_showable = copy_showable = 0
     targets = positions(held, n, seed=0)
     for k, p in enumerate(targets):
         text = p.file.text
@@ -165,18 +166,29 @@ async def quality(client: LanguageClient, held, corpus_text: str, n: int) -> dic
         result = await ask(client, "inline", uri, line, col)
         got = result.items[0].insert_text if result and result.items else ""
         truth = p.rest_of_line.rstrip()
-        ours += got.split("\n", 1)[0].rstrip() == truth  # a block suggestion's first line
+        right = got.split("\n", 1)[0].rstrip() == truth  # a block suggestion's first line
         copied = copy_baseline(before, corpus_text)
-        copy += copied.rstrip() == truth
+        copy_right = copied.rstrip() == truth
+        ours += right
+        shown += bool(got)
+        copy += copy_right
         copy_shown += (postprocess.clean(copied, before, "") or "") == truth
+        if len(truth.strip()) > 1:
+            showable += 1
+            ours_showable += right
+            copy_showable += copy_right
         client.text_document_did_close(
             types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
     return {
         "positions": len(targets),
         "inline_line_exact": ours / len(targets),
+        "inline_shown": shown,
         "copy_line_exact": copy / len(targets),
         "copy_shown_line_exact": copy_shown / len(targets),
+        "positions_showable": showable,
+        "inline_line_exact_showable": ours_showable / max(1, showable),
+        "copy_line_exact_showable": copy_showable / max(1, showable),
     }
 
 

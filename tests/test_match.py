@@ -115,7 +115,9 @@ def test_every_occurrence_is_found_latest_first():
             (rng.randrange(len(text)), rng.randrange(len(text) + 1)) if rng.random() < 0.3 else None
         )
         want = brute_ends(text, tail, length, len(text), skip)
-        assert suffix.ReversedCorpus.of_text(text).occurrences(tail, length, skip, cap=7) == want[:7]
+        assert (
+            suffix.ReversedCorpus.of_text(text).occurrences(tail, length, skip, cap=7) == want[:7]
+        )
         end = rng.randrange(len(text) + 1)
         doc = suffix.occurrences_in(text, tail, length, end, cap=7)
         assert doc == brute_ends(text, tail, length, end)[:7]

@@ -51,6 +51,16 @@ def test_post_processing():
     assert clean("]", "x = ", "") is None  # a closer with nothing to close, and one character
     assert clean("  ", "x", "") is None
     assert clean("'abc' + d", "s = ", "") == "'abc' + d"
+    # Triple quotes: a docstring opens (however the cursor splits its quotes) and closes.
+    assert clean('""', '    def f():\n        "', "") == '""'
+    assert clean('""Say hi."""', '    "', "") == '""Say hi."""'
+    assert clean('"""\n    Say hi.', "def f():\n    ", "") == '"""\n    Say hi.'
+    assert clean("x.\n    more", '    """Say', "") == "x.\n    more"  # inside a docstring
+    assert clean('rest."""', '    """Say\n    the ', "") == 'rest."""'
+    assert clean('x = """ab\ny', "", "") == "x ="  # opened mid-line and left open: cut
+    assert clean(':\n    """Stop it: cancels any', "def stop(self)", "") == (
+        ':\n    """Stop it: cancels any'  # a docstring's first line goes on
+    )
 
 
 MODEL = object()  # stands for the model that computed the states
