@@ -22,7 +22,13 @@ import torch
 from trainer import folder, line_choice
 from trainer.cli import STDLIB_EXCLUDES, stdlib_path
 from trainer.corpus import collect, join
-from trainer.evaluate import completion_scores, copy_baseline, leading_identifier, positions
+from trainer.evaluate import (
+    completion_scores,
+    copy_baseline,
+    leading_identifier,
+    positions,
+    states_at,
+)
 from trainer.match import MatchIndex
 from trainer.paths import BASE_MODEL
 from trainer.sampling import Predictor, Stop, Strategy
@@ -50,34 +56,24 @@ def utility(guess: str, truth: str) -> float:
 def sites(predictor: Predictor, held, train_text: str, seed: int, n: int) -> list[Site]:
     out = []
     targets = positions(held, n, seed)
-    by_file: dict[str, list[int]] = {}
-    for i, p in enumerate(targets):
-        by_file.setdefault(p.file.key, []).append(i)
-    for indices in by_file.values():
-        indices.sort(key=lambda i: targets[i].offset)
-        text = targets[indices[0]].file.text
-        logits, state = predictor.start()
-        read = 0
-        for i in indices:
-            p = targets[i]
-            logits, state = predictor.feed(text[read : p.offset], logits, state)
-            read = p.offset
-            stop = Stop(max_chars=MAX_CHARS)
-            [own] = predictor.generate(p.before, logits, state, 1, stop, Strategy("greedy"))
-            longest, candidates = line_choice.gather(predictor.index, p.before, None, MAX_CHARS)
-            logprobs = predictor.score_lines(candidates, logits, state)
-            truth = p.rest_of_line
-            lines = [c.text for c in candidates]
-            out.append(
-                Site(
-                    truth,
-                    copy_baseline(p.before, train_text),
-                    own.text,
-                    lines,
-                    line_choice.features(candidates, longest, logprobs),
-                    np.array([utility(line, truth) for line in lines]),
-                )
+    stop = Stop(max_chars=MAX_CHARS)
+    for i, logits, state in states_at(predictor, targets):
+        p = targets[i]
+        [own] = predictor.generate(p.before, logits, state, 1, stop, Strategy("greedy"))
+        longest, candidates = line_choice.gather(predictor.index, p.before, None, MAX_CHARS)
+        logprobs = predictor.score_lines(candidates, logits, state)
+        truth = p.rest_of_line
+        lines = [c.text for c in candidates]
+        out.append(
+            Site(
+                truth,
+                copy_baseline(p.before, train_text),
+                own.text,
+                lines,
+                line_choice.features(candidates, longest, logprobs),
+                np.array([utility(line, truth) for line in lines]),
             )
+        )
     return out
 
 

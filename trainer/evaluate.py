@@ -4,10 +4,12 @@ its suggestions would save a user, beside a copy baseline scored at the same pos
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from . import scoring
@@ -15,6 +17,7 @@ from .checkpoint import Checkpoint
 from .corpus import SourceFile, collect, join
 from .match import MatchIndex
 from .sampling import Predictor, Stop, Strategy
+from .stepper import State
 
 LONGEST_COPY = 256  # the copy baseline looks for suffixes up to this long
 
@@ -110,12 +113,11 @@ def completion_scores(pairs: list[tuple[str, str]]) -> dict[str, float]:
     }
 
 
-def suggest_at(
-    predictor: Predictor, targets: list[Position], max_chars: int = 200, beam: int = 1
-) -> list[str]:
-    """The model's single best continuation to the end of the line at each position (greedy, or
-    the best of a beam search of that width), reading each file once from the top."""
-    out: dict[int, str] = {}
+def states_at(
+    predictor: Predictor, targets: list[Position]
+) -> Iterator[tuple[int, np.ndarray, State]]:
+    """Each position's index, with the model's logits and state there: each file is read once
+    from the top, its positions in order."""
     by_file: dict[str, list[int]] = {}
     for i, p in enumerate(targets):
         by_file.setdefault(p.file.key, []).append(i)
@@ -128,11 +130,21 @@ def suggest_at(
             offset = targets[i].offset
             logits, state = predictor.feed(text[read:offset], logits, state)
             read = offset
-            strategy = Strategy("greedy") if beam <= 1 else Strategy("beam", width=beam)
-            best = predictor.continuations(
-                text[:offset], logits, state, 1, Stop(max_chars=max_chars), strategy
-            )
-            out[i] = best[0].text if best else ""
+            yield i, logits, state
+
+
+def suggest_at(
+    predictor: Predictor, targets: list[Position], max_chars: int = 200, beam: int = 1
+) -> list[str]:
+    """The model's single best continuation to the end of the line at each position (where the
+    model writes it itself: greedy, or the best of a beam search of that width)."""
+    out: dict[int, str] = {}
+    strategy = Strategy("greedy") if beam <= 1 else Strategy("beam", width=beam)
+    for i, logits, state in states_at(predictor, targets):
+        best = predictor.continuations(
+            targets[i].before, logits, state, 1, Stop(max_chars=max_chars), strategy
+        )
+        out[i] = best[0].text if best else ""
     return [out[i] for i in range(len(targets))]
 
 
