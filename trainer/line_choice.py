@@ -20,7 +20,8 @@ from .match import MIN_LENGTH, MatchIndex
 CAP = 64  # occurrences read per match length and source (document, corpus)
 MOST = 8  # distinct lines weighed at most, the first found first (24 chose no better)
 # Characters of a line the LSTM reads: lines mostly differ early. Measured with
-# benchmarks.line_choice: 16 chose as well as 32 and as whole lines, in half the time of 32.
+# benchmarks.line_choice: 16 chose as well as 32 (34.0% and 34.3% exact lines at seeds 0 and 3,
+# both), in half the time.
 SCORED = 16
 
 
@@ -95,9 +96,9 @@ def features(candidates: list[Candidate], longest: int, logprobs: np.ndarray) ->
 def ranking(
     candidates: list[Candidate], longest: int, logprobs: np.ndarray, weights: Weights = WEIGHTS
 ) -> list[tuple[int, float]]:
-    """The candidates' indices, the one to suggest first, each with the natural log of the
-    chance the weights give it of being the one to suggest (a softmax of the scores: the
-    weights were fitted as one)."""
+    """The candidates' indices, best first, each with the natural log of the chance the weights
+    give it of being the one to suggest (a softmax of the scores: the weights were fitted as
+    one)."""
     scores = features(candidates, longest, logprobs) @ np.array(astuple(weights))
     logp = scores - scores.max() - np.log(np.exp(scores - scores.max()).sum())
     order = np.argsort(-scores, kind="stable")

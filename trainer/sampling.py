@@ -36,8 +36,8 @@ class Stop:
 @dataclass(frozen=True)
 class Suggestion:
     text: str
-    # Natural log of its probability: as the first of several, the chance line_choice gives
-    # it; as the model's own continuation, under the mixed model.
+    # Natural log of its probability: among lines ranked by line_choice, the chance it gives
+    # the line; where nothing matched, the model's own continuation's under the mixed model.
     logprob: float
 
     @property

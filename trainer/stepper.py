@@ -80,12 +80,6 @@ class Stepper:
             out, state = self._run(ids[start : start + RUN_CHUNK], state)
         return _product(out[-1], self.head_w) + self.head_b, state
 
-    def along(self, ids: list[int], state: State) -> np.ndarray:
-        """Feed several characters to a single stream: the logits after each [len(ids), vocab]
-        (to score a given continuation at every character)."""
-        out, _ = self._run(ids, state)
-        return out[:, 0] @ self.head_w.T + self.head_b
-
     def _run(self, ids: list[int], state: State) -> tuple[np.ndarray, State]:
         """The top layer's output after each character [len(ids), batch, hidden], and the state.
         Layer by layer: each layer's input projections for the whole run are one lookup or one
