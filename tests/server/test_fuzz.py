@@ -33,7 +33,7 @@ from .fuzz import (
     settings_json,
     small_text,
 )
-from .lsp import session
+from .lsp import session, wait_for_index
 
 P = types.Position
 STATUS = types.ExecuteCommandParams(command="lstm-complete.status")
@@ -128,6 +128,7 @@ def test_fuzz_over_stdio(tiny_model: Path, corpus_dir: Path) -> None:
     loop = asyncio.new_event_loop()
     context = session(corpus_dir, "--model", str(tiny_model))
     client = loop.run_until_complete(context.__aenter__())
+    loop.run_until_complete(wait_for_index(client))  # else a fresh read may meet another model
     driver = Stdio(client)
     try:
 
