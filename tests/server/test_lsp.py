@@ -79,6 +79,7 @@ async def test_settings_change_behaviour_live(tiny_model, corpus_dir):
     async with session(
         corpus_dir, "--model", str(tiny_model), options={"numSuggestions": 2}
     ) as client:
+        await wait_for_index(client)  # its answers rely on the match model
         text, line, col = cut_after(KILO, "def load_")
         uri = open_document(client, corpus_dir / "kilo.py", text)
         assert len((await complete(client, uri, line, col)).items) <= 2
@@ -102,6 +103,7 @@ async def test_settings_change_behaviour_live(tiny_model, corpus_dir):
 
 async def test_incremental_edits_match_a_fresh_read(tiny_model, corpus_dir):
     async with session(corpus_dir, "--model", str(tiny_model)) as client:
+        await wait_for_index(client)  # else the fresh read may meet another match model
         text = KILO
         uri = open_document(client, corpus_dir / "kilo.py", text)
         edits = [
