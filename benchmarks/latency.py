@@ -64,10 +64,14 @@ async def status(client: LanguageClient) -> dict:
     )
 
 
+def peak_rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM"))
+
+
 async def stop(client: LanguageClient) -> int:
     """Shut the server down; its peak resident memory in kB."""
-    with open(f"/proc/{client._server.pid}/status") as fh:
-        peak = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM"))
+    peak = peak_rss_kb(client._server.pid)
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
@@ -84,14 +88,25 @@ def open_doc(client: LanguageClient, uri: str, text: str) -> None:
     )
 
 
-def insert(client: LanguageClient, uri: str, version: int, line: int, col: int, text: str) -> None:
-    at = types.Position(line=line, character=col)
+def edit(
+    client: LanguageClient,
+    uri: str,
+    version: int,
+    start: tuple[int, int],
+    end: tuple[int, int],
+    text: str,
+) -> None:
+    """Replace the text from start to end, each a (line, character), with `text`."""
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
             content_changes=[
                 types.TextDocumentContentChangePartial(
-                    range=types.Range(start=at, end=at), text=text
+                    range=types.Range(
+                        start=types.Position(line=start[0], character=start[1]),
+                        end=types.Position(line=end[0], character=end[1]),
+                    ),
+                    text=text,
                 )
             ],
         )
@@ -140,7 +155,7 @@ async def typing_latency(
                 col = len(lines[i])
                 for ch in typed:
                     version += 1
-                    insert(client, uri, version, i, col, ch)
+                    edit(client, uri, version, (i, col), (i, col), ch)
                     col += 1
                     t0 = time.perf_counter()
                     await ask(client, kind, uri, i, col)

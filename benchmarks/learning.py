@@ -29,7 +29,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-from benchmarks.latency import ask, insert, open_doc, percentiles, start, status, stop
+from benchmarks.latency import ask, edit, open_doc, percentiles, start, status, stop
 from trainer.cli import stdlib_path
 
 PACKAGES = ["json", "email", "http", "logging", "concurrent", "importlib"]
@@ -87,12 +87,12 @@ class Typist:
             self.lines.append("")
             self.next_source += 1
             self.version += 1
-            insert(self.client, self.uri, self.version, line, col, "\n")
+            edit(self.client, self.uri, self.version, (line, col), (line, col), "\n")
             line, col, target = line + 1, 0, self.source[self.next_source % len(self.source)]
         ch = target[col]
         self.lines[line] += ch
         self.version += 1
-        insert(self.client, self.uri, self.version, line, col, ch)
+        edit(self.client, self.uri, self.version, (line, col), (line, col), ch)
         t0 = time.perf_counter()
         await ask(self.client, "inline", self.uri, line, col + 1)
         return (time.perf_counter() - t0) * 1000

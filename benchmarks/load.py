@@ -33,6 +33,7 @@ import numpy as np
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from benchmarks.latency import edit, open_doc, peak_rss_kb, status
 from trainer.cli import stdlib_path
 from trainer.corpus import collect
 from trainer.paths import BASE_MODEL
@@ -71,11 +72,6 @@ def pick_modules(count: int, smallest: int = 4_000, largest: int = 40_000) -> li
     return [found[int(i * step)] for i in range(count)]
 
 
-def peak_rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as fh:
-        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM"))
-
-
 class Session:
     def __init__(self, client: LanguageClient) -> None:
         self.client = client
@@ -91,13 +87,7 @@ class Session:
     def open(self, uri: str, text: str) -> None:
         self.texts[uri] = text.split("\n")
         self.versions[uri] = 1
-        self.client.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(
-                    uri=uri, language_id="python", version=1, text=text
-                )
-            )
-        )
+        open_doc(self.client, uri, text)
 
     def edit(self, uri: str, rng: random.Random) -> tuple[int, int]:
         """One edit at a random place; the position after it."""
@@ -115,22 +105,7 @@ class Session:
         text = text[: offset + col] + new + text[offset + end_col :]
         self.texts[uri] = text.split("\n")
         self.versions[uri] += 1
-        self.client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(
-                    uri=uri, version=self.versions[uri]
-                ),
-                content_changes=[
-                    types.TextDocumentContentChangePartial(
-                        range=types.Range(
-                            start=types.Position(line=line, character=col),
-                            end=types.Position(line=end_line, character=end_col),
-                        ),
-                        text=new,
-                    )
-                ],
-            )
-        )
+        edit(self.client, uri, self.versions[uri], (line, col), (end_line, end_col), new)
         after = (line + 1, 0) if new == "\n" else (line, col + len(new))
         return after
 
@@ -152,12 +127,6 @@ class Session:
                 types.CompletionParams(text_document=doc, position=at)
             )
         return await asyncio.wait_for(request, TIMEOUT)
-
-
-async def status(client: LanguageClient) -> dict:
-    return await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="lstm-complete.status")
-    )
 
 
 def own_model(model: Path, workspace: Path, dest: Path) -> Path:

@@ -71,23 +71,25 @@ def gather(
     return longest, list(found.values())
 
 
-def scored(text: str) -> int:
-    """The characters of a line the LSTM scores: its first SCORED, and its end if within them."""
-    return min(len(text), SCORED) + (len(text) < SCORED)
+def scored_part(text: str) -> tuple[str, bool]:
+    """What of a line the LSTM reads: its first SCORED characters, and whether its end is
+    among them."""
+    return text[:SCORED], len(text) < SCORED
 
 
 def features(candidates: list[Candidate], longest: int, logprobs: np.ndarray) -> np.ndarray:
     """One row per candidate, in the order of Weights' fields."""
+    read = [scored_part(c.text) for c in candidates]
     return np.array(
         [
             [
-                lp / scored(c.text),
+                lp / (len(start) + ends),
                 math.log1p(c.count),
                 float(c.document),
                 math.log1p(len(c.text)),
                 c.longest / max(1, longest),
             ]
-            for c, lp in zip(candidates, logprobs.tolist(), strict=True)
+            for c, (start, ends), lp in zip(candidates, read, logprobs.tolist(), strict=True)
         ],
         dtype=np.float64,
     ).reshape(len(candidates), 5)

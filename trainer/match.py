@@ -131,8 +131,8 @@ class MatchIndex:
     """Finds, for a context, the longest earlier occurrence of its suffix (up to MAX_LENGTH
     characters), in the context itself or in an indexed corpus, and what followed it.
 
-    The corpus is searched through a suffix array of it read backwards (see `suffix`), the
-    context by binary search on the match length; both are exact, so the match model predicts
+    The corpus is searched through a suffix array of it read backwards, the context directly
+    (see `suffix`); both are exact, so the match model predicts
     what the copy baseline would copy. Equally long, the context's own occurrence wins: it is
     the nearer one."""
 

@@ -223,9 +223,8 @@ class Predictor:
         and of its end if within them (nothing to weigh for one alone: zero)."""
         if len(candidates) < 2:
             return np.zeros(len(candidates))
-        texts = [c.text[: line_choice.SCORED] for c in candidates]
-        ends = [len(c.text) < line_choice.SCORED for c in candidates]
-        return self.line_logprobs(texts, ends, logits, state, cancelled)
+        texts, ends = zip(*(line_choice.scored_part(c.text) for c in candidates), strict=True)
+        return self.line_logprobs(list(texts), list(ends), logits, state, cancelled)
 
     def line_logprobs(
         self,
