@@ -7,7 +7,7 @@ once against the same server re-reading the whole prefix for every request (--no
 Then, at random positions of held-out files, it compares the inline suggestion with the rest of
 the line, beside the trainer's copy baseline at the same positions.
 
-    python -m benchmarks.latency [--model DIR] [--lines-per-region 6] [--positions 150]
+    python -m benchmarks.latency [--model DIR] [--lines-per-region 6] [--positions 150] [--seed 0]
 """
 
 from __future__ import annotations
@@ -163,13 +163,16 @@ async def typing_latency(
     return found
 
 
-async def quality(client: LanguageClient, held, corpus_text: str, n: int) -> dict:
+async def quality(client: LanguageClient, held, corpus_text: str, n: int, seed: int) -> dict:
     """Share of inline suggestions equal to the rest of the line, and the copy baseline's: as it
     is, and as the server would show it (post-processed like ours, which drops suggestions of one
     character, as the server must). Also both over the positions whose rest of line is long
-    enough to be suggested at all (two characters or more)."""
-    ours = copy = copy_shown = shown = showable = ours_showable = copy_showable = 0
-    targets = positions(held, n, seed=0)
+    enough to be suggested at all (two characters or more). The server reads the document below
+    the cursor too, as the copy baseline does not: a copy baseline that searches it as well is
+    given beside."""
+    ours = copy = copy_shown = copy_below = shown = 0
+    showable = ours_showable = copy_showable = copy_below_showable = 0
+    targets = positions(held, n, seed)
     for k, p in enumerate(targets):
         text = p.file.text
         line_end = text.find("\n", p.offset)
@@ -187,11 +190,14 @@ async def quality(client: LanguageClient, held, corpus_text: str, n: int) -> dic
         ours += right
         shown += bool(got)
         copy += copy_right
+        copy_below_right = copy_baseline(before, corpus_text, p.below).rstrip() == truth
+        copy_below += copy_below_right
         copy_shown += (postprocess.clean(copied, before, "") or "") == truth
         if len(truth.strip()) > 1:
             showable += 1
             ours_showable += right
             copy_showable += copy_right
+            copy_below_showable += copy_below_right
         client.text_document_did_close(
             types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
@@ -201,9 +207,11 @@ async def quality(client: LanguageClient, held, corpus_text: str, n: int) -> dic
         "inline_shown": shown,
         "copy_line_exact": copy / len(targets),
         "copy_shown_line_exact": copy_shown / len(targets),
+        "copy_below_line_exact": copy_below / len(targets),
         "positions_showable": showable,
         "inline_line_exact_showable": ours_showable / max(1, showable),
         "copy_line_exact_showable": copy_showable / max(1, showable),
+        "copy_below_line_exact_showable": copy_below_showable / max(1, showable),
     }
 
 
@@ -249,7 +257,9 @@ async def main(args: argparse.Namespace) -> dict:
             client = await start(args.model, workspace, *flags)
             found = await typing_latency(client, doc_lines, targets, typed_chars)
             if name == "cached":
-                report["quality"] = await quality(client, held, join(train_files), args.positions)
+                report["quality"] = await quality(
+                    client, held, join(train_files), args.positions, args.seed
+                )
             report[name] = {
                 kind: {region: percentiles(t) for region, t in regions.items()}
                 for kind, regions in found.items()
@@ -274,6 +284,9 @@ if __name__ == "__main__":
     parser.add_argument("--model", type=Path, default=BASE_MODEL)
     parser.add_argument("--lines-per-region", type=int, default=6)
     parser.add_argument("--positions", type=int, default=150)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="which positions the quality is scored at"
+    )
     parser.add_argument(
         "--uncached-chars",
         type=int,

@@ -140,7 +140,9 @@ class Engine:
             return have  # not done: the next slice goes on from what this one stored
         return target
 
-    def _prepare(self, predictor: Predictor, req: Request) -> tuple[str, np.ndarray, State]:
+    def _prepare(self, predictor: Predictor, req: Request) -> tuple[str, str, np.ndarray, State]:
+        """The text before the cursor and the lines below it that the match model searches, and
+        the model's logits and state at the cursor."""
         logits, state = self._state_at(
             predictor,
             req.uri,
@@ -156,11 +158,16 @@ class Engine:
             first -= 1
             chars += len(req.lines[first])
         context = ("".join(req.lines[first : req.line]) + req.before)[-CONTEXT_TAIL:]
-        return context, logits, state
+        last, chars = req.line + 1, 0
+        while last < len(req.lines) and chars < CONTEXT_TAIL:
+            chars += len(req.lines[last])
+            last += 1
+        below = "".join(req.lines[req.line + 1 : last])[:CONTEXT_TAIL]
+        return context, below, logits, state
 
     def inline(self, predictor: Predictor, req: Request) -> str | None:
         """The single most likely continuation, to the end of the line or of a confident block."""
-        context, logits, state = self._prepare(predictor, req)
+        context, below, logits, state = self._prepare(predictor, req)
         stop = Stop(max_chars=req.settings.maxLength, block=not req.after.strip())
         best = predictor.continuations(
             context,
@@ -174,22 +181,23 @@ class Engine:
             Strategy("greedy"),
             req.cancelled,
             req.key,
+            below,
         )
         return postprocess.Cleaner(context, req.after)(best[0].text) if best else None
 
     def alternatives(self, predictor: Predictor, req: Request) -> list[Suggestion]:
         """Several distinct continuations to the end of the line, most likely first."""
-        context, logits, state = self._prepare(predictor, req)
+        context, below, logits, state = self._prepare(predictor, req)
         n = req.settings.numSuggestions
         stop = Stop(max_chars=min(req.settings.maxLength, 60))
         if req.settings.temperature > 0:
             strategy = Strategy("sample", temperature=req.settings.temperature)
             raw = predictor.continuations(
-                context, logits, state, n * 2, stop, strategy, req.cancelled, req.key
+                context, logits, state, n * 2, stop, strategy, req.cancelled, req.key, below
             )
         else:
             raw = predictor.continuations(
-                context, logits, state, n, stop, Strategy("beam"), req.cancelled, req.key
+                context, logits, state, n, stop, Strategy("beam"), req.cancelled, req.key, below
             )
         clean = postprocess.Cleaner(context, req.after)
         out: list[Suggestion] = []

@@ -17,6 +17,10 @@ def test_copy_baseline_copies_after_the_longest_earlier_suffix():
     # an earlier occurrence in the document itself wins when it is longer
     assert copy_baseline("result = compute(gamma)\nresult = compute(", corpus) == "gamma)"
     assert copy_baseline("", corpus) == ""
+    # below the cursor, only a longer match counts, and the nearest of its occurrences
+    below = "other = compute(delta)\nresult = compute(epsilon)\nresult = compute(zeta)\n"
+    assert copy_baseline(before, corpus, below) == "epsilon)"
+    assert copy_baseline(before, corpus, "y = compute(delta)\n") == "beta)"  # a tie: above
 
 
 def test_completion_scores():

@@ -105,7 +105,7 @@ def brute_ends(text: str, tail: str, length: int, end: int, skip=None) -> list[i
     )
 
 
-def test_every_occurrence_is_found_latest_first():
+def test_every_occurrence_is_found_in_order():
     rng = random.Random(3)
     for _ in range(200):
         text = random_text(rng, "abc", rng.randrange(1, 150))
@@ -121,6 +121,8 @@ def test_every_occurrence_is_found_latest_first():
         end = rng.randrange(len(text) + 1)
         doc = suffix.occurrences_in(text, tail, length, end, cap=7)
         assert doc == brute_ends(text, tail, length, end)[:7]
+        ahead = sorted(brute_ends(text, tail, length, len(text)))
+        assert suffix.occurrences_ahead(text, tail, length, cap=7) == ahead[:7]
 
 
 def test_a_context_met_thousands_of_times_is_sampled_evenly():
@@ -141,6 +143,21 @@ def test_the_lines_that_followed_each_occurrence_are_counted():
     assert by_text["beta)"].count == 1 and not by_text["beta)"].document
     gamma = by_text["gamma)"]  # followed a shorter match, in the document
     assert gamma.document and gamma.count == 0 and gamma.longest < longest
+
+
+def test_lines_below_the_cursor_are_weighed_too_nearest_first():
+    index = MatchIndex.of_files([("a.py", "x = compute(alpha)\n")])
+    context = "y = 2\nx = compute("
+    below = "z = 3\nx = compute(delta)\nx = compute(epsilon)\nx = compute(delta)\n"
+    longest, found = line_choice.gather(index, context, None, 80, below)
+    assert longest == len("\nx = compute(")  # below; the corpus has no newline before it
+    assert [c.text for c in found] == ["alpha)", "delta)", "epsilon)"]
+    alpha, delta, epsilon = found
+    assert alpha.below == 0 and alpha.longest == longest - 1
+    assert delta.longest_below == epsilon.longest_below == longest and delta.longest == 0
+    assert delta.below == 2 * epsilon.below  # it followed twice as many occurrences
+    features = line_choice.features(found, longest, np.zeros(3))
+    assert features.shape == (3, len(line_choice.WEIGHTS.__dict__))
 
 
 @pytest.fixture(scope="module")

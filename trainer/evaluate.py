@@ -4,7 +4,7 @@ its suggestions would save a user, beside a copy baseline scored at the same pos
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,12 @@ class Position:
         end = text.find("\n", self.offset)
         return text[self.offset : end if end >= 0 else len(text)]
 
+    @property
+    def below(self) -> str:
+        """The file after the cursor's line: what an editor holds below the cursor."""
+        end = self.file.text.find("\n", self.offset)
+        return self.file.text[end + 1 :] if end >= 0 else ""
+
 
 def positions(files: list[SourceFile], n: int, seed: int) -> list[Position]:
     """n cursor positions inside lines (after the indentation, before the last character),
@@ -54,27 +60,48 @@ def positions(files: list[SourceFile], n: int, seed: int) -> list[Position]:
     return [Position(f, rng.randrange(a + 1, b)) for f, a, b in chosen]
 
 
-def copy_baseline(before: str, corpus: str) -> str:
+def copy_baseline(before: str, corpus: str, below: str = "") -> str:
     """Find the longest suffix of `before` that occurs earlier in it or in the corpus, and copy
-    what followed it to the end of the line."""
-    lo, hi, where = 0, min(len(before), LONGEST_COPY), ("", 0)
-    while lo < hi:  # occurrence is monotone in length: binary search the longest
-        mid = (lo + hi + 1) // 2
-        suffix = before[-mid:]
+    what followed it to the end of the line. Given `below` (the text after the cursor's line,
+    as an editor has it), a longer match there is copied instead, its nearest occurrence."""
+
+    def above(suffix: str) -> tuple[str, int] | None:
         j = before.rfind(suffix, 0, len(before) - 1)
         if j >= 0:
-            lo, where = mid, (before, j + mid)
-            continue
+            return before, j + len(suffix)
         j = corpus.rfind(suffix)
-        if j >= 0:
-            lo, where = mid, (corpus, j + mid)
-        else:
-            hi = mid - 1
-    source, start = where
-    if not source:
+        return (corpus, j + len(suffix)) if j >= 0 else None
+
+    def nearest_below(suffix: str) -> tuple[str, int] | None:
+        j = below.find(suffix, 0, len(below) - 1)
+        return (below, j + len(suffix)) if j >= 0 else None
+
+    length, where = _longest_suffix(before, above)
+    if below:
+        length_below, where_below = _longest_suffix(before, nearest_below)
+        if length_below > length:
+            where = where_below
+    if where is None:
         return ""
+    source, start = where
     end = source.find("\n", start)
     return source[start : end if end >= 0 else len(source)]
+
+
+def _longest_suffix(
+    before: str, find: Callable[[str], tuple[str, int] | None]
+) -> tuple[int, tuple[str, int] | None]:
+    """The longest suffix of `before` (up to LONGEST_COPY) that `find` finds, and where what
+    followed it starts. Occurrence is monotone in length: a binary search."""
+    lo, hi, where = 0, min(len(before), LONGEST_COPY), None
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        found = find(before[-mid:])
+        if found:
+            lo, where = mid, found
+        else:
+            hi = mid - 1
+    return lo, where
 
 
 def leading_identifier(text: str) -> str:

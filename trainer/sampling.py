@@ -131,6 +131,7 @@ class Predictor:
         strategy: Strategy | None = None,
         cancelled: Callable[[], bool] = lambda: False,
         document: str | None = None,
+        below: str = "",
     ) -> list[Suggestion]:
         """Up to n distinct continuations of `context` (whose end the state has read), best
         first: the lines that followed earlier occurrences of the context, joined by
@@ -138,7 +139,8 @@ class Predictor:
         them; a first line that opens a block is followed by the block, as the model goes on
         with it. `logits` [1, vocab] and `state` (batch 1) are not modified. `cancelled` is
         asked before every character; when it says yes, Cancelled is raised. `document` is the
-        corpus key of the file being completed, if the index holds a saved copy of it."""
+        corpus key of the file being completed, if the index holds a saved copy of it; `below`,
+        its text after the cursor's line, if there is any."""
         if cancelled():
             raise Cancelled
         stop = stop or Stop()
@@ -146,7 +148,9 @@ class Predictor:
         longest, candidates = 0, []
         if stop.end_of_line and not stop.end_of_identifier:
             skip = self.index.spans.get(document) if document else None
-            longest, candidates = line_choice.gather(self.index, context, skip, stop.max_chars)
+            longest, candidates = line_choice.gather(
+                self.index, context, skip, stop.max_chars, below
+            )
         generated: dict[str, Suggestion] = {}  # by first line
         if len(candidates) < n:
             for s in self.generate(context, logits, state, n, stop, strategy, cancelled, document):

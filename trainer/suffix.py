@@ -273,3 +273,19 @@ def occurrences_in(
         found.append(j + length)
         limit = j + length - 1
     return found
+
+
+def occurrences_ahead(text: str, tail: str, length: int, cap: int = 64) -> list[int]:
+    """Where occurrences of tail's last `length` characters end in `text`, earliest first, each
+    with a character after it: for the document below the cursor, whose nearest lines are the
+    likeliest to be alike."""
+    if length <= 0:
+        return []
+    needle, found, j = tail[-length:], [], 0
+    while len(found) < cap:
+        j = text.find(needle, j, len(text) - 1)
+        if j < 0:
+            break
+        found.append(j + length)
+        j += 1
+    return found

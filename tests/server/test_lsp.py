@@ -268,6 +268,25 @@ async def test_cold_start_answers_from_the_base_model_then_switches(
         assert await inline(client, uri, line, col)
 
 
+async def test_a_line_written_below_the_cursor_is_offered_above_it(tiny_model, corpus_dir):
+    text = (
+        "def first():\n"
+        "    gizmo = assemble_q\n"
+        "\n"
+        "\n"
+        "def second():\n"
+        "    gizmo = assemble_quuxwidget(spindle, 42)\n"
+        "    return gizmo\n"
+    )
+    async with session(corpus_dir, "--model", str(tiny_model)) as client:
+        await wait_for_index(client)
+        uri = open_document(client, corpus_dir / "gizmo.py", text)
+        line, col = position_after(text, "    gizmo = assemble_q")
+        assert await inline(client, uri, line, col) == ["uuxwidget(spindle, 42)"]
+        result = await complete(client, uri, line, col)
+        assert result.items[0].text_edit.new_text == "assemble_quuxwidget(spindle, 42)"
+
+
 async def test_inline_and_list_requests_do_not_supersede_each_other(tiny_model, corpus_dir):
     async with session(corpus_dir, "--model", str(tiny_model)) as client:
         await wait_for_index(client)  # its answers rely on the match model
