@@ -65,12 +65,13 @@ def sites(
     alone, beside = [], []
     targets = positions(held, n, seed)
     stop = Stop(max_chars=MAX_CHARS)
-    index = predictor.index
     for i, logits, state in states_at(predictor, targets):
         p = targets[i]
         [own] = predictor.generate(p.before, logits, state, 1, stop, Strategy("greedy"))
         for below, out in (("", alone), (p.below, beside)):
-            longest, candidates = line_choice.gather(index, p.before, None, MAX_CHARS, below)
+            longest, candidates = line_choice.gather(
+                predictor.index, p.before, None, MAX_CHARS, below
+            )
             logprobs = predictor.score_lines(candidates, logits, state)
             lines = [c.text for c in candidates]
             copied = copy_baseline(p.before, train_text, below)
